@@ -1,0 +1,381 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, VaultCube
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""NVML helpers shared by the collection's modules and by their worker processes.
+
+This file imports nothing from Ansible on purpose: the GPU modules copy it next to the worker
+scripts they start under another interpreter (the AI venv's python), where it is imported as a
+plain module. Everything here talks to NVML through the official binding, nvidia-ml-py (import
+name ``pynvml``), passed in as an object so unit tests can replace it at that boundary.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import glob
+import os
+import sys
+import time
+
+# Clocks-event ("throttle") reason bits, as defined in nvml.h (nvmlClocksEventReason*).
+# Source: NVIDIA NVML API reference, "Clocks Event Reasons".
+CLOCK_EVENT_REASONS = (
+    (0x0000000000000001, "gpu_idle"),
+    (0x0000000000000002, "applications_clocks_setting"),
+    (0x0000000000000004, "sw_power_cap"),
+    (0x0000000000000008, "hw_slowdown"),
+    (0x0000000000000010, "sync_boost"),
+    (0x0000000000000020, "sw_thermal_slowdown"),
+    (0x0000000000000040, "hw_thermal_slowdown"),
+    (0x0000000000000080, "hw_power_brake_slowdown"),
+    (0x0000000000000100, "display_clock_setting"),
+)
+
+# nvmlDeviceGetArchitecture() values (nvml.h, NVML_DEVICE_ARCH_*).
+ARCHITECTURES = {
+    2: "kepler",
+    3: "maxwell",
+    4: "pascal",
+    5: "volta",
+    6: "turing",
+    7: "ampere",
+    8: "ada",
+    9: "hopper",
+    10: "blackwell",
+    13: "rubin",
+}
+
+# nvmlDeviceGetTopologyCommonAncestor() values (nvml.h, NVML_TOPOLOGY_*), named like
+# `nvidia-smi topo -m` does.
+TOPOLOGY_LEVELS = {
+    0: "internal",
+    10: "PIX",   # single PCIe switch
+    20: "PXB",   # multiple PCIe switches
+    30: "PHB",   # PCIe host bridge
+    40: "NODE",  # same NUMA node / CPU
+    50: "SYS",   # across CPUs (SMP interconnect)
+}
+
+# NVML error codes that mean "this GPU/driver does not offer this value", not a fault.
+_NOT_AVAILABLE_CODES = (3, 13, 2)  # NOT_SUPPORTED, FUNCTION_NOT_FOUND, INVALID_ARGUMENT
+_NO_LIBRARY_CODE = 12      # NVML_ERROR_LIBRARY_NOT_FOUND
+_DRIVER_NOT_LOADED_CODE = 9
+_NO_PERMISSION_CODE = 4
+
+DEFAULT_BINDING_SEARCH = (
+    "/opt/vaultcube/venv/lib/python3*/site-packages",
+)
+
+
+def decode_clock_event_reasons(mask):
+    """Return the names of the reason bits set in ``mask`` (unknown bits as hex)."""
+    if mask is None:
+        return None
+    names = []
+    known = 0
+    for bit, name in CLOCK_EVENT_REASONS:
+        known |= bit
+        if mask & bit:
+            names.append(name)
+    rest = mask & ~known
+    if rest:
+        names.append("unknown_0x%x" % rest)
+    return names
+
+
+def load_binding(search_globs=DEFAULT_BINDING_SEARCH):
+    """Import pynvml; if the running interpreter lacks it, look in the given site-packages globs.
+
+    nvidia-ml-py is pure Python, so the copy in the AI venv serves any Python 3 interpreter.
+    Returns (module, None) or (None, reason).
+    """
+    try:
+        import pynvml  # pylint: disable=import-outside-toplevel
+        return pynvml, None
+    except ImportError:
+        pass
+    for pattern in search_globs or ():
+        for site in sorted(glob.glob(pattern)):
+            if os.path.isfile(os.path.join(site, "pynvml.py")) and site not in sys.path:
+                sys.path.append(site)
+                try:
+                    import pynvml  # pylint: disable=import-outside-toplevel
+                    return pynvml, None
+                except ImportError:
+                    sys.path.remove(site)
+    return None, (
+        "the NVML Python binding nvidia-ml-py (import pynvml) is not installed for %s" % sys.executable
+    )
+
+
+def error_code(exc):
+    return getattr(exc, "value", None)
+
+
+def init_failure_reason(exc):
+    """Explain an nvmlInit() failure in one plain sentence."""
+    code = error_code(exc)
+    if code == _NO_LIBRARY_CODE:
+        return "the NVML library (libnvidia-ml.so.1) was not found: no NVIDIA driver is installed"
+    if code == _DRIVER_NOT_LOADED_CODE:
+        return "the NVIDIA kernel driver is not loaded"
+    if code == _NO_PERMISSION_CODE:
+        return "no permission to talk to the NVIDIA driver"
+    return "NVML could not be initialised: %s" % exc
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value
+
+
+class Reader:
+    """Wraps a pynvml module so a value NVML does not support reads as None, not an exception."""
+
+    def __init__(self, nvml):
+        self.nvml = nvml
+        self.unsupported = set()
+
+    def get(self, name, *args):
+        func = getattr(self.nvml, name, None)
+        if func is None:
+            self.unsupported.add(name)
+            return None
+        try:
+            return func(*args)
+        except self.nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+            if error_code(exc) in _NOT_AVAILABLE_CODES or error_code(exc) == _NO_PERMISSION_CODE:
+                self.unsupported.add(name)
+                return None
+            raise
+
+    def first(self, names, *args):
+        """The first of several alternative NVML calls that the binding and driver support."""
+        for name in names:
+            if getattr(self.nvml, name, None) is not None:
+                value = self.get(name, *args)
+                if value is not None:
+                    return value
+        return None
+
+
+def _mib(num_bytes):
+    if num_bytes is None:
+        return None
+    return int(num_bytes // (1024 * 1024))
+
+
+def _watts(milliwatts):
+    if milliwatts is None:
+        return None
+    return round(milliwatts / 1000.0, 1)
+
+
+def cuda_version_text(value):
+    """NVML reports CUDA versions as 1000*major + 10*minor (e.g. 13000 -> '13.0')."""
+    if not value:
+        return None
+    return "%d.%d" % (value // 1000, (value % 1000) // 10)
+
+
+def system_info(reader):
+    nvml = reader.nvml
+    return {
+        "driver_version": _text(reader.get("nvmlSystemGetDriverVersion")),
+        "cuda_driver_version": cuda_version_text(
+            reader.first(["nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion"])
+        ),
+        "nvml_version": _text(reader.get("nvmlSystemGetNVMLVersion")),
+        "binding_version": getattr(nvml, "__version__", None),
+    }
+
+
+def _ecc(reader, handle):
+    nvml = reader.nvml
+    mode = reader.get("nvmlDeviceGetEccMode", handle)
+    result = {"supported": mode is not None, "enabled": None, "pending": None,
+              "volatile_corrected": None, "volatile_uncorrected": None,
+              "aggregate_corrected": None, "aggregate_uncorrected": None}
+    if mode is None:
+        return result
+    result["enabled"] = bool(mode[0])
+    result["pending"] = bool(mode[1])
+    if not mode[0]:
+        return result
+    corrected = getattr(nvml, "NVML_MEMORY_ERROR_TYPE_CORRECTED", 0)
+    uncorrected = getattr(nvml, "NVML_MEMORY_ERROR_TYPE_UNCORRECTED", 1)
+    volatile = getattr(nvml, "NVML_VOLATILE_ECC", 0)
+    aggregate = getattr(nvml, "NVML_AGGREGATE_ECC", 1)
+    result["volatile_corrected"] = reader.get("nvmlDeviceGetTotalEccErrors", handle, corrected, volatile)
+    result["volatile_uncorrected"] = reader.get("nvmlDeviceGetTotalEccErrors", handle, uncorrected, volatile)
+    result["aggregate_corrected"] = reader.get("nvmlDeviceGetTotalEccErrors", handle, corrected, aggregate)
+    result["aggregate_uncorrected"] = reader.get("nvmlDeviceGetTotalEccErrors", handle, uncorrected, aggregate)
+    return result
+
+
+def _nvlink_active(reader, handle):
+    """Number of active NVLink links, or None where NVLink is not offered (GeForce, PCIe parts)."""
+    nvml = reader.nvml
+    max_links = getattr(nvml, "NVML_NVLINK_MAX_LINKS", 18)
+    active = 0
+    seen_any = False
+    for link in range(max_links):
+        try:
+            state = nvml.nvmlDeviceGetNvLinkState(handle, link)
+        except nvml.NVMLError:  # pylint: disable=catching-non-exception
+            # Links past the last one answer INVALID_ARGUMENT / NOT_SUPPORTED: stop there.
+            break
+        except AttributeError:
+            return None
+        seen_any = True
+        if state:
+            active += 1
+    return active if seen_any else None
+
+
+def device_info(reader, handle, index):
+    """Everything gpu_facts reports about one GPU."""
+    nvml = reader.nvml
+    clock_sm = getattr(nvml, "NVML_CLOCK_SM", 1)
+    clock_mem = getattr(nvml, "NVML_CLOCK_MEM", 2)
+    memory = reader.get("nvmlDeviceGetMemoryInfo", handle)
+    pci = reader.get("nvmlDeviceGetPciInfo", handle)
+    capability = reader.get("nvmlDeviceGetCudaComputeCapability", handle)
+    limits = reader.get("nvmlDeviceGetPowerManagementLimitConstraints", handle)
+    reasons_mask = reader.first(
+        ["nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"], handle)
+    utilization = reader.get("nvmlDeviceGetUtilizationRates", handle)
+    persistence = reader.get("nvmlDeviceGetPersistenceMode", handle)
+    arch = reader.get("nvmlDeviceGetArchitecture", handle)
+
+    pcie = {
+        "gen_current": reader.get("nvmlDeviceGetCurrPcieLinkGeneration", handle),
+        "gen_max": reader.get("nvmlDeviceGetMaxPcieLinkGeneration", handle),
+        "gen_gpu_max": reader.get("nvmlDeviceGetGpuMaxPcieLinkGeneration", handle),
+        "width_current": reader.get("nvmlDeviceGetCurrPcieLinkWidth", handle),
+        "width_max": reader.get("nvmlDeviceGetMaxPcieLinkWidth", handle),
+        "replay_counter": reader.get("nvmlDeviceGetPcieReplayCounter", handle),
+    }
+    pcie["below_max"] = _link_below_max(pcie)
+
+    info = {
+        "index": index,
+        "name": _text(reader.get("nvmlDeviceGetName", handle)),
+        "uuid": _text(reader.get("nvmlDeviceGetUUID", handle)),
+        "serial": _text(reader.get("nvmlDeviceGetSerial", handle)),
+        "pci_bus_id": _text(getattr(pci, "busId", None)) if pci is not None else None,
+        "pci_device_id": ("0x%08x" % pci.pciDeviceId) if pci is not None else None,
+        "architecture": ARCHITECTURES.get(arch, "unknown") if arch is not None else None,
+        "compute_capability": ("%d.%d" % tuple(capability)) if capability else None,
+        "memory_total_mib": _mib(getattr(memory, "total", None)),
+        "memory_used_mib": _mib(getattr(memory, "used", None)),
+        "temperature_c": reader.get("nvmlDeviceGetTemperature", handle, getattr(nvml, "NVML_TEMPERATURE_GPU", 0)),
+        "fan_speed_percent": reader.get("nvmlDeviceGetFanSpeed", handle),
+        "performance_state": reader.get("nvmlDeviceGetPerformanceState", handle),
+        "power_draw_w": _watts(reader.get("nvmlDeviceGetPowerUsage", handle)),
+        "power_limit_w": _watts(reader.get("nvmlDeviceGetEnforcedPowerLimit", handle)),
+        "power_limit_default_w": _watts(reader.get("nvmlDeviceGetPowerManagementDefaultLimit", handle)),
+        "power_limit_min_w": _watts(limits[0]) if limits else None,
+        "power_limit_max_w": _watts(limits[1]) if limits else None,
+        "clocks": {
+            "sm_mhz": reader.get("nvmlDeviceGetClockInfo", handle, clock_sm),
+            "sm_max_mhz": reader.get("nvmlDeviceGetMaxClockInfo", handle, clock_sm),
+            "memory_mhz": reader.get("nvmlDeviceGetClockInfo", handle, clock_mem),
+            "memory_max_mhz": reader.get("nvmlDeviceGetMaxClockInfo", handle, clock_mem),
+        },
+        "utilization_gpu_percent": getattr(utilization, "gpu", None),
+        "utilization_memory_percent": getattr(utilization, "memory", None),
+        "pcie": pcie,
+        "ecc": _ecc(reader, handle),
+        "clocks_event_reasons_mask": reasons_mask,
+        "clocks_event_reasons": decode_clock_event_reasons(reasons_mask),
+        "persistence_mode": (bool(persistence) if persistence is not None else None),
+        "nvlink_active_links": _nvlink_active(reader, handle),
+        "vbios_version": _text(reader.get("nvmlDeviceGetVbiosVersion", handle)),
+    }
+    return info
+
+
+def _link_below_max(pcie):
+    """True when the link runs below what this GPU in this slot can do.
+
+    Idle GPUs lower their PCIe generation to save power, so a low ``gen_current`` at idle is
+    normal; the width does not change with load. We therefore compare the system's maximum
+    generation with the GPU's own maximum, and the current width with the maximum width.
+    """
+    flags = []
+    if pcie["gen_max"] is not None and pcie["gen_gpu_max"] is not None:
+        flags.append(pcie["gen_max"] < pcie["gen_gpu_max"])
+    if pcie["width_current"] is not None and pcie["width_max"] is not None:
+        flags.append(pcie["width_current"] < pcie["width_max"])
+    if not flags:
+        return None
+    return any(flags)
+
+
+def interconnect(reader, handles):
+    """How each pair of GPUs is connected: NVLink where links are active, else the PCIe path."""
+    pairs = []
+    nvlink = [_nvlink_active(reader, h) for h in handles]
+    for i in range(len(handles)):
+        for j in range(i + 1, len(handles)):
+            level = reader.get("nvmlDeviceGetTopologyCommonAncestor", handles[i], handles[j])
+            pcie_path = TOPOLOGY_LEVELS.get(level, level) if level is not None else None
+            link = "NVLink" if (nvlink[i] and nvlink[j]) else pcie_path
+            pairs.append({"gpus": [i, j], "link": link, "pcie_path": pcie_path})
+    return {"nvlink_active_links": nvlink, "pairs": pairs}
+
+
+def inventory(nvml, with_interconnect=True):
+    """Full inventory. Never raises for a missing library or driver: count 0 and a reason."""
+    if nvml is None:
+        return {"count": 0, "gpus": [], "reason": "NVML binding not available", "system": {}}
+    try:
+        nvml.nvmlInit()
+    except nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+        return {"count": 0, "gpus": [], "reason": init_failure_reason(exc), "system": {}}
+    except OSError as exc:
+        return {"count": 0, "gpus": [], "reason": "the NVML library could not be loaded: %s" % exc, "system": {}}
+    try:
+        reader = Reader(nvml)
+        system = system_info(reader)
+        count = nvml.nvmlDeviceGetCount()
+        handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+        gpus = [device_info(reader, h, i) for i, h in enumerate(handles)]
+        links = interconnect(reader, handles) if (with_interconnect and count > 1) else None
+        reason = None if count else "the NVIDIA driver is loaded but reports no GPU"
+        return {
+            "count": count,
+            "gpus": gpus,
+            "reason": reason,
+            "system": system,
+            "interconnect": links,
+            "unsupported_queries": sorted(reader.unsupported),
+        }
+    finally:
+        try:
+            nvml.nvmlShutdown()
+        except nvml.NVMLError:  # pylint: disable=catching-non-exception
+            pass
+
+
+def telemetry_sample(reader, handle, index):
+    """One telemetry row for one GPU (used by the samplers of ddp_benchmark and stress_gpu)."""
+    nvml = reader.nvml
+    utilization = reader.get("nvmlDeviceGetUtilizationRates", handle)
+    memory = reader.get("nvmlDeviceGetMemoryInfo", handle)
+    mask = reader.first(
+        ["nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"], handle)
+    return {
+        "time": time.time(),
+        "gpu": index,
+        "temperature_c": reader.get("nvmlDeviceGetTemperature", handle, getattr(nvml, "NVML_TEMPERATURE_GPU", 0)),
+        "power_w": _watts(reader.get("nvmlDeviceGetPowerUsage", handle)),
+        "sm_clock_mhz": reader.get("nvmlDeviceGetClockInfo", handle, getattr(nvml, "NVML_CLOCK_SM", 1)),
+        "memory_clock_mhz": reader.get("nvmlDeviceGetClockInfo", handle, getattr(nvml, "NVML_CLOCK_MEM", 2)),
+        "utilization_gpu_percent": getattr(utilization, "gpu", None),
+        "utilization_memory_percent": getattr(utilization, "memory", None),
+        "memory_used_mib": _mib(getattr(memory, "used", None)),
+        "clocks_event_reasons_mask": mask,
+        "clocks_event_reasons": decode_clock_event_reasons(mask),
+    }

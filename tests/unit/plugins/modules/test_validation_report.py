@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+import json
+import os
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+from ansible_collections.vaultcube.demobox.plugins.modules import validation_report
+
+
+def run(args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            validation_report.main()
+    return exc.value.code, json.loads(capsys.readouterr().out)
+
+
+def results(ok=True):
+    checks = [R.judge_equal("gpu_facts.count", "GPU count", 2, 2 if ok else 3)]
+    return [{"module": "gpu_facts", "result": R.build_result(checks, {}, {}, {})},
+            {"module": "stress_gpu", "skipped_reason": "No NVIDIA GPU."}]
+
+
+def test_writes_every_format(tmp_path, capsys):
+    dest = tmp_path / "reports" / "box1"
+    code, out = run({"results": results(), "dest": str(dest), "host": "box1"}, capsys)
+    assert code == 0 and out["changed"] is True and out["passed"] is True
+    assert sorted(os.listdir(dest)) == ["validation-report.html", "validation-report.json",
+                                        "validation-report.md", "validation-report.xml"]
+    data = json.loads((dest / "validation-report.json").read_text())
+    assert data["host"] == "box1" and data["summary"]["skipped"] == 1
+    assert oct(os.stat(dest / "validation-report.md").st_mode & 0o777) == "0o644"
+
+
+def test_failed_check_is_reported_not_raised(tmp_path, capsys):
+    code, out = run({"results": results(ok=False), "dest": str(tmp_path), "host": "h", "formats": ["json"]}, capsys)
+    assert code == 0 and out["passed"] is False
+    assert out["failures"] == ["GPU count: expected 3, found 2."]
+    assert os.listdir(tmp_path) == ["validation-report.json"]
+
+
+def test_check_mode_writes_nothing(tmp_path, capsys):
+    dest = tmp_path / "r"
+    code, out = run({"results": results(), "dest": str(dest), "host": "h", "_ansible_check_mode": True}, capsys)
+    assert code == 0 and out["changed"] is False and not dest.exists()
+    assert out["report"]["summary"]["total"] == 2
+
+
+@pytest.mark.parametrize("entry,msg", [
+    ({"result": {}}, "results[0] has no 'module' name."),
+    ({"module": "x"}, "results[0] (x) needs either 'result' or 'skipped_reason'."),
+    ({"module": "x", "result": "oops"}, "results[0] (x): 'result' must be a module result (a dict)."),
+])
+def test_malformed_entries_are_refused(tmp_path, capsys, entry, msg):
+    code, out = run({"results": [entry], "dest": str(tmp_path / "r"), "host": "h"}, capsys)
+    assert code == 1 and out["msg"] == msg
+    assert not (tmp_path / "r").exists()
+
+
+def test_unwritable_destination(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, out = run({"results": results(), "dest": str(blocker / "sub"), "host": "h"}, capsys)
+    assert code == 1 and out["msg"].startswith("Cannot create the report directory")
