@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Create (or refresh) .venv-ai: the interpreter the tests run torch workers under when there is no
+# GPU (CPU build of torch, gloo). Idempotent; prints the python path last.
+# Uses python3 if it is 3.9-3.12 with a torch build on PyPI/the local wheel cache, else $AI_PYTHON.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${AI_VENV:-.venv-ai}
+want=$(sha256sum requirements-ai-test.txt | cut -d' ' -f1)
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$want" ]; then
+  echo "$PWD/$VENV/bin/python"; exit 0
+fi
+py=${AI_PYTHON:-python3}
+echo "ai-venv: creating $VENV with $py ($("$py" --version 2>&1)) and torch (CPU); about a minute" >&2
+rm -rf "$VENV"
+"$py" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q -r requirements-ai-test.txt >&2
+echo "$want" > "$VENV/.stamp"
+echo "$PWD/$VENV/bin/python"

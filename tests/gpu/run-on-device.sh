@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The lead's wrapper for one GPU-machine call (see docs/gpu-runs.md):
+#   bash tests/gpu/run-on-device.sh foundation ddp_benchmark ...
+# Installs the carried ansible-core wheels (.whl) to /tmp/ans, builds this checkout's collection
+# and installs it to /tmp/coll (with the carried ansible.posix from .devcarry/), then runs
+# tests/gpu/<name>.sh for each name given, each with its own time limit, logging to $OUT.
+set -u
+: "${OUT:?OUT must be set}"
+start=$(date +%s)
+python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/ans .whl/*.whl || exit 1
+export PYTHONPATH=/tmp/ans PATH=/tmp/ans/bin:$PATH
+export ANSIBLE_COLLECTIONS_PATH=/tmp/coll ANSIBLE_NOCOLOR=1 PYTHONUNBUFFERED=1
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+rm -rf /tmp/coll /tmp/build && mkdir -p /tmp/coll/ansible_collections /tmp/build
+[ -d .devcarry/ansible_collections ] && cp -r .devcarry/ansible_collections/* /tmp/coll/ansible_collections/
+ansible-galaxy collection build --force --output-path /tmp/build . >/dev/null || exit 1
+ansible-galaxy collection install --no-deps -p /tmp/coll /tmp/build/vaultcube-demobox-*.tar.gz >/dev/null || exit 1
+{
+  echo "setup: $(( $(date +%s) - start ))s; $(ansible --version | head -1); $(python3 --version)"
+  nvidia-smi --query-gpu=index,name,driver_version,pcie.link.gen.max,temperature.gpu,power.draw --format=csv,noheader
+  python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count())'
+} 2>&1 | tee "$OUT/device-setup.txt"
+rc_all=0
+for name in "$@"; do
+  t0=$(date +%s)
+  bash "tests/gpu/$name.sh" > "$OUT/$name.log" 2>&1
+  rc=$?
+  echo "== $name: exit $rc in $(( $(date +%s) - t0 ))s"
+  tail -25 "$OUT/$name.log"
+  [ $rc = 0 ] || rc_all=$rc
+done
+echo "total: $(( $(date +%s) - start ))s"
+exit $rc_all
