@@ -7,7 +7,7 @@ set -u
 py=$(command -v python3)
 n=$(nvidia-smi -L | wc -l)
 export ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
-inv=$(mktemp)
+inv=$(mktemp --suffix .yml)
 cat > "$inv" <<INV
 all:
   hosts:
