@@ -25,6 +25,13 @@ stage() {  # stage NAME COMMAND...
 summary() {
   echo; echo "=== summary ==="
   printf '%s\n' "${SUMMARY[@]}"
+  if [ -f "$ROOT/build/coverage.xml" ] && [ -n "$(find "$ROOT/build/coverage.xml" -newer "$ROOT/scripts/test.sh" -mmin -600 2>/dev/null)" ]; then
+    python - "$ROOT/build/coverage.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+print("coverage of plugins/ (unit tests): %.1f %% of lines" % (float(root.get("line-rate")) * 100))
+PY
+  fi
 }
 
 sync_src() {
