@@ -561,7 +561,7 @@ class Orchestrator:
         self.end = {"type": "end", "reason": "completed"}
         self.telemetry = None
         self.telemetry_reason = None
-        if cfg["device"] == "cuda":
+        if cfg["device"] == "cuda" or nvml is not None:  # (tests hand in a fake NVML with CPU workers)
             reason = None
             if nvml is None:
                 nvml, reason = _nvml.load_binding(cfg.get("binding_search_paths"))
@@ -808,8 +808,9 @@ class Orchestrator:
         if self.telemetry is None:
             return
         for event in self.telemetry.xid.poll(0):
-            record = {"type": "xid"}
-            record.update(event)
+            record = {"type": "xid", "gpu": event.get("gpu"), "xid": event.get("xid"), "t": event["time"]}
+            if event.get("error"):
+                record["error"] = event["error"]
             self.recorder.record(record)
             worker = self._worker(event.get("gpu"))
             if worker is not None and event.get("xid") is not None:

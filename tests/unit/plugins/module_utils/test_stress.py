@@ -110,7 +110,7 @@ def test_a_clean_run_passes_with_the_figures():
     assert checks["stress_gpu.run"]["status"] == "passed"
     assert checks["stress_gpu.run"]["message"] == "The load ran on 2 GPU(s) for 20.1 s of the 20 s asked (startup 12 s)."
     assert checks["stress_gpu.gpu1.temperature"]["message"] == (
-        "GPU 1 (NVIDIA H200) reached 66 C (mean 58.6 C, idle 35 C), within the maximum of 85 C.")
+        "GPU 1 (NVIDIA H200) reached 66 C (mean 59.2 C, idle 35 C), within the maximum of 85 C.")
     assert checks["stress_gpu.gpu0.clocks_events"]["status"] == "passed"
     assert "sw_power_cap for about 20 s (reported only)" in checks["stress_gpu.gpu0.clocks_events"]["message"]
     assert checks["stress_gpu.gpu0.tflops"]["status"] == "info"  # no minimum set
