@@ -75,7 +75,14 @@ run_sanity() {
   (cd "$SRC" && "$ROOT/.venv-sanity/bin/ansible-test" sanity --local --python "$PYVER" --color no)
 }
 
+ai_python() {
+  # The stand-in AI venv (torch CPU build) that the GPU modules' tests run real workers under.
+  [ -n "${VAULTCUBE_AI_PYTHON:-}" ] || VAULTCUBE_AI_PYTHON=$("$ROOT/scripts/ai-venv.sh")
+  export VAULTCUBE_AI_PYTHON
+}
+
 run_unit() {
+  ai_python
   sync_src
   (cd "$SRC" && python -m pytest -q tests/unit -p no:cacheprovider \
      --cov=plugins --cov-report=term-missing:skip-covered --cov-report=xml:"$ROOT/build/coverage.xml" \
@@ -83,6 +90,7 @@ run_unit() {
 }
 
 run_integration() {
+  ai_python
   make -s collection
   sync_src
   (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no ${INTEGRATION_TARGETS:-})

@@ -828,6 +828,12 @@ class Orchestrator:
             if all(w.ready is not None for w in self.workers):
                 return True
             if self._check_workers(time.time(), "startup"):
+                # Workers usually fail for a shared reason (no torch, no memory): give the others
+                # a moment to fail too, so the sentence names every GPU concerned.
+                end = time.time() + 3
+                while time.time() < end and any(w.ready is None and w.exit is None for w in self.workers):
+                    self._pump(0.1)
+                    self._check_workers(time.time(), "startup")
                 return False
             if time.time() > deadline:
                 for worker in self.workers:

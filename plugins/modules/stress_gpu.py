@@ -402,7 +402,8 @@ def startup_failure(records, python, params):
         by_message.setdefault(record.get("message") or "no reason given", []).append(record["gpu"])
     label = "GPU" if params["device"] == "cuda" else "CPU worker"
     parts = []
-    for message, indices in sorted(by_message.items(), key=lambda item: item[1]):
+    for message, indices in sorted(by_message.items(), key=lambda item: sorted(item[1])):
+        indices = sorted(indices)
         parts.append("on %s%s %s: %s" % (label, "s" if len(indices) > 1 else "", ", ".join(str(i) for i in indices),
                                          message.rstrip(".")))
     text = "The stress workers could not start %s (worker python %s)" % ("; ".join(parts), python)
