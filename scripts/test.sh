@@ -93,6 +93,8 @@ run_integration() {
   ai_python
   make -s collection
   sync_src
+  # ansible-test passes no environment through; integration_config.yml is its way to hand tests variables.
+  echo "vaultcube_ai_python: $VAULTCUBE_AI_PYTHON" > "$SRC/tests/integration/integration_config.yml"
   (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no ${INTEGRATION_TARGETS:-})
 }
 

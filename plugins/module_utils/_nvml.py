@@ -472,7 +472,7 @@ class XidWatcher:
         events = []
         if self.event_set is None or not any(self.supported.values()):
             return events
-        wait = getattr(self.nvml, "nvmlEventSetWait_v2", None) or getattr(self.nvml, "nvmlEventSetWait")
+        wait = getattr(self.nvml, "nvmlEventSetWait_v2", None) or self.nvml.nvmlEventSetWait
         for _attempt in range(limit):
             try:
                 data = wait(self.event_set, timeout_ms)

@@ -34,7 +34,7 @@ def read_records(path):
                     records.append(json.loads(line))
                 except ValueError:
                     continue
-    except (IOError, OSError):
+    except OSError:
         pass
     return records
 

@@ -233,12 +233,12 @@ metrics:
     interval_s: {description: Sample interval and window length in seconds., type: float}
     end_reason: {description: "How the run ended: V(completed), V(worker_failed), V(startup_failed), V(interrupted)
                  or V(null) when the orchestrator left no final record.", type: str}
-    end_signal: {description: Signal that interrupted the run, if any., type: int}
-    end_message: {description: Which worker failed, when one did., type: str}
+    end_signal: {description: "Signal that interrupted the run, if any.", type: int}
+    end_message: {description: "Which worker failed, when one did.", type: str}
     telemetry: {description: Whether NVML telemetry was recorded., type: bool}
-    telemetry_reason: {description: Why there is no telemetry, if there is none., type: str}
+    telemetry_reason: {description: "Why there is no telemetry, if there is none.", type: str}
     xid_supported: {description: Per GPU index (as a string) whether XID events were watched., type: dict}
-    xid_reason: {description: Why XID events are not watched on some GPU, if so., type: str}
+    xid_reason: {description: "Why XID events are not watched on some GPU, if so.", type: str}
     python: {description: The workers' interpreter., type: str}
     torch: {description: The workers' torch version., type: str}
     cuda: {description: CUDA version torch was built for., type: str}
@@ -308,11 +308,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _proc
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc, _stress, _stress_worker
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _stress
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _stress_worker
 
 THRESHOLD_KEYS = ("max_temperature_c", "forbidden_clocks_event_reasons", "max_mismatches", "max_xid_errors",
                   "max_ecc_uncorrected", "min_tflops", "min_gpu_utilization")
