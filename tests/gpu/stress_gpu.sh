@@ -38,7 +38,7 @@ if [ "$DEVICE" = cpu ]; then
   N=256 DTYPE=fp32 PEAK_S=2 MAIN_S=${STRESS_MAIN_S:-12} MEM=0.5
   gpus=$($py -c 'print(",".join(map(str, range(2))))')
 else
-  N=8192 DTYPE=bf16 PEAK_S=4 MAIN_S=${STRESS_MAIN_S:-120} MEM=0.9
+  N=8192 DTYPE=bf16 PEAK_S=3 MAIN_S=${STRESS_MAIN_S:-120} MEM=0.9
   gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | paste -sd,)
   nvidia-smi --query-gpu=index,name,temperature.gpu,power.draw,power.limit,clocks.sm,clocks.max.sm,memory.used \
     --format=csv >> "$DETAILS" 2>&1
@@ -274,6 +274,6 @@ print("summary written; passed=%s" % summary["passed"])
 PY
 say "summary: $(tail -1 "$DETAILS")"
 echo
-cat "$OUT/stress_gpu-summary.md" 2>/dev/null | sed -n '1,/^## Checks/p'
+sed -n '1,/^## Checks/p' "$OUT/stress_gpu-summary.md" 2>/dev/null
 rm -rf "$WORK"
 grep -q '"passed": true' "$OUT/stress_gpu-summary.json" 2>/dev/null
