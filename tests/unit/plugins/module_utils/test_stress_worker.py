@@ -278,7 +278,7 @@ def test_a_whole_run_with_telemetry_csv_windows_and_mismatch_counting(tmp_path):
     gpu0, gpu1 = summary["gpus"]
     assert gpu0["mismatches"] == 0 and gpu1["mismatches"] == 4
     assert gpu0["checks"] > 10 and gpu0["windows"] >= 3 and gpu0["tflops_mean"] > 0
-    assert abs(summary["load_s"] - 4) < 2.0
+    assert abs(summary["load_s"] - 4) < 3.0
     assert gpu1["xid_errors"] == 1 and gpu1["throttle_s"]["hw_thermal_slowdown"] > 3
     summary["device"] = "cuda"  # judge the telemetry as on a GPU
     fails = [c["message"] for c in _stress.judge(summary, THRESHOLDS) if c["status"] == "failed"]

@@ -164,7 +164,7 @@ def test_a_whole_run_on_the_cpu_test_path(capsys, monkeypatch, tmp_path):
                         "stress_gpu.gpu0.telemetry": "skipped"}
     metrics = out["metrics"]
     assert metrics["device"] == "cpu" and metrics["gpu_count"] == 1 and metrics["mismatches"] == 0
-    assert abs(metrics["load_s"] - 3) < 2 and metrics["per_gpu"][0]["checks"] > 0
+    assert abs(metrics["load_s"] - 3) < 3 and metrics["per_gpu"][0]["checks"] > 0
     assert out["environment"]["torch"].startswith("2.") and out["csv_path"] == csv_path
     with open(csv_path) as handle:
         rows = list(csv.DictReader(handle))
