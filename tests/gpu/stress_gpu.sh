@@ -31,6 +31,7 @@ start=$(date +%s)
 : > "$DETAILS"
 export ANSIBLE_NOCOLOR=1 PYTHONUNBUFFERED=1 ANSIBLE_CALLBACK_RESULT_FORMAT=json
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+export CUDA_DEVICE_ORDER=PCI_BUS_ID  # torch's GPU indices = NVML's (the module does the same per worker)
 
 say() { echo "[$(( $(date +%s) - start ))s] $*"; echo "[$(( $(date +%s) - start ))s] $*" >> "$DETAILS"; }
 
@@ -152,7 +153,7 @@ wait "$ansible_pid"
 kill_rc=$?
 cat "$WORK/kill.out" >> "$DETAILS"
 sleep 1
-left=$(ps -eo pid,ppid,stat,etimes,cmd | grep '[s]tress_main[.]py' || true)
+left=$(pgrep -a -f '[s]tress_main[.]py' || true)
 apps=""
 [ "$DEVICE" = cuda ] && apps=$(nvidia-smi --query-compute-apps=pid,process_name,used_memory --format=csv,noheader 2>&1)
 say "step 5 done: exit $kill_rc; $(grep -o '"msg": "[^"]*' "$WORK/kill.out" | head -1 | cut -c9-)"
