@@ -82,7 +82,14 @@ run_sanity() {
   (cd "$SRC" && "$ROOT/.venv-sanity/bin/ansible-test" sanity --local --python "$PYVER" --color no)
 }
 
+ai_python() {
+  # The stand-in AI venv (torch CPU build) that the GPU modules' tests run real workers under.
+  [ -n "${VAULTCUBE_AI_PYTHON:-}" ] || VAULTCUBE_AI_PYTHON=$("$ROOT/scripts/ai-venv.sh")
+  export VAULTCUBE_AI_PYTHON
+}
+
 run_unit() {
+  ai_python
   sync_src
   (cd "$SRC" && python -m pytest -q tests/unit -p no:cacheprovider \
      --cov=plugins --cov-report=term-missing:skip-covered --cov-report=xml:"$ROOT/build/coverage.xml" \
@@ -90,8 +97,11 @@ run_unit() {
 }
 
 run_integration() {
+  ai_python
   make -s collection
   sync_src
+  # ansible-test passes no environment through; integration_config.yml is its way to hand tests variables.
+  echo "vaultcube_ai_python: $VAULTCUBE_AI_PYTHON" > "$SRC/tests/integration/integration_config.yml"
   (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no ${INTEGRATION_TARGETS:-})
 }
 

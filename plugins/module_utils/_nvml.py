@@ -379,3 +379,116 @@ def telemetry_sample(reader, handle, index):
         "clocks_event_reasons_mask": mask,
         "clocks_event_reasons": decode_clock_event_reasons(mask),
     }
+
+
+# --- Health counters and XID events (used by stress_gpu's telemetry sampler) -----------------
+
+NVML_ERROR_TIMEOUT = 10          # nvmlEventSetWait: no event within the timeout
+NVML_ERROR_GPU_IS_LOST = 15
+XID_CRITICAL_ERROR_EVENT = 0x8   # nvmlEventTypeXidCriticalError
+# nvmlPerfPolicyType_t values for nvmlDeviceGetViolationStatus (nvml.h, NVML_PERF_POLICY_*).
+VIOLATION_POLICIES = (("power", 0), ("thermal", 1))
+
+
+def health_counters(reader, handle):
+    """Error and slowdown counters of one GPU; a counter the GPU does not offer reads as None.
+
+    * ECC: volatile (since the driver loaded) corrected and uncorrected error totals, only when
+      ECC is enabled (GeForce boards have none);
+    * PCIe replay counter (link-level retransmissions);
+    * violation times: NVML's cumulative seconds during which clocks were held below the
+      requested clock by the power limit or by temperature (nvmlDeviceGetViolationStatus).
+      They catch slowdowns shorter than a sampling interval.
+    """
+    nvml = reader.nvml
+    mode = reader.get("nvmlDeviceGetEccMode", handle)
+    ecc_on = bool(mode and mode[0])
+    result = {
+        "ecc_enabled": ecc_on if mode is not None else None,
+        "ecc_corrected_volatile": None,
+        "ecc_uncorrected_volatile": None,
+        "pcie_replay_counter": reader.get("nvmlDeviceGetPcieReplayCounter", handle),
+    }
+    if ecc_on:
+        volatile = getattr(nvml, "NVML_VOLATILE_ECC", 0)
+        result["ecc_corrected_volatile"] = reader.get(
+            "nvmlDeviceGetTotalEccErrors", handle, getattr(nvml, "NVML_MEMORY_ERROR_TYPE_CORRECTED", 0), volatile)
+        result["ecc_uncorrected_volatile"] = reader.get(
+            "nvmlDeviceGetTotalEccErrors", handle, getattr(nvml, "NVML_MEMORY_ERROR_TYPE_UNCORRECTED", 1), volatile)
+    for name, policy in VIOLATION_POLICIES:
+        status = reader.get("nvmlDeviceGetViolationStatus", handle, policy)
+        ns = getattr(status, "violationTime", None)
+        result["%s_violation_s" % name] = round(ns / 1e9, 3) if ns is not None else None
+    return result
+
+
+class XidWatcher:
+    """Collects XID critical-error events of the given GPUs through an NVML event set.
+
+    ``handles`` is a list of (index, handle). Where the driver or GPU does not offer XID events,
+    ``supported[index]`` is False and ``reason`` says why; nothing raises.
+    """
+
+    def __init__(self, nvml, handles):
+        self.nvml = nvml
+        self.handles = list(handles)
+        self.supported = dict((index, False) for index, _handle in self.handles)
+        self.reason = None
+        self.event_set = None
+        create = getattr(nvml, "nvmlEventSetCreate", None)
+        if create is None:
+            self.reason = "this nvidia-ml-py has no NVML event API"
+            return
+        try:
+            self.event_set = create()
+        except nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+            self.reason = "NVML could not create an event set: %s" % exc
+            return
+        kind = getattr(nvml, "nvmlEventTypeXidCriticalError", XID_CRITICAL_ERROR_EVENT)
+        for index, handle in self.handles:
+            try:
+                offered = nvml.nvmlDeviceGetSupportedEventTypes(handle)
+                if not offered & kind:
+                    continue
+                nvml.nvmlDeviceRegisterEvents(handle, kind, self.event_set)
+                self.supported[index] = True
+            except nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+                self.reason = "NVML refused to register XID events: %s" % exc
+        if not any(self.supported.values()) and self.reason is None:
+            self.reason = "the driver offers no XID events for these GPUs"
+
+    def _index_of(self, device):
+        try:
+            return self.nvml.nvmlDeviceGetIndex(device)
+        except Exception:  # pylint: disable=broad-except
+            pass
+        for index, handle in self.handles:
+            if handle == device:
+                return index
+        return None
+
+    def poll(self, timeout_ms=0, limit=100):
+        """Events that arrived since the last poll: [{gpu, xid, time}] (gpu None if unknown)."""
+        events = []
+        if self.event_set is None or not any(self.supported.values()):
+            return events
+        wait = getattr(self.nvml, "nvmlEventSetWait_v2", None) or self.nvml.nvmlEventSetWait
+        for _attempt in range(limit):
+            try:
+                data = wait(self.event_set, timeout_ms)
+            except self.nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+                if error_code(exc) != NVML_ERROR_TIMEOUT:
+                    events.append({"gpu": None, "xid": None, "time": time.time(),
+                                   "error": "NVML event wait failed: %s" % exc})
+                break
+            events.append({"gpu": self._index_of(data.device), "xid": int(data.eventData), "time": time.time()})
+            timeout_ms = 0
+        return events
+
+    def close(self):
+        if self.event_set is not None:
+            try:
+                self.nvml.nvmlEventSetFree(self.event_set)
+            except Exception:  # pylint: disable=broad-except
+                pass
+            self.event_set = None
