@@ -1,0 +1,4 @@
+"""Fake vllm.utils.argparse_utils."""
+import argparse
+
+FlexibleArgumentParser = argparse.ArgumentParser
