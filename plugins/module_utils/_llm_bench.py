@@ -117,7 +117,7 @@ def write_preset(name, directory):
 
 
 def looks_like_path(model):
-    return model.startswith(("/", "./", "../", "~"))
+    return model.startswith(("/", "./", "../"))
 
 
 def has_tokenizer(directory):
@@ -222,7 +222,7 @@ WORDS = (
 def text_prompts(num_prompts, input_len, seed=0):
     """Text prompts of ``input_len`` common English words (about as many tokens), seeded."""
     rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(input_len)) for _ in range(num_prompts)]
+    return [" ".join(rng.choice(WORDS) for _word in range(input_len)) for _prompt in range(num_prompts)]
 
 
 def serve_token_prompts(num_prompts, input_len, seed=0):

@@ -25,14 +25,13 @@ Nothing here imports Ansible.
 
 from __future__ import absolute_import, division, print_function
 
+import http.client as httplib
 import json
 import random
 import socket
 import ssl
 import threading
 import time
-
-import http.client as httplib
 from urllib.parse import urlparse
 
 
@@ -259,7 +258,7 @@ def arrival_offsets(count, request_rate, seed=0):
     rng = random.Random(seed)
     offsets = []
     now = 0.0
-    for _ in range(count):
+    for _request in range(count):
         offsets.append(now)
         now += rng.expovariate(request_rate)
     return offsets

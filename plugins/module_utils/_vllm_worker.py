@@ -182,7 +182,7 @@ def run_workload(llm, vllm_api, bench, workload, seed, detokenize, num_warmups, 
         return ([tokens_prompt(prompt_token_ids=p) for p in prompts],
                 [sampling_params_cls(n=1, temperature=1.0, top_p=1.0, ignore_eos=True,
                                      max_tokens=workload["output_len"], detokenize=detokenize)
-                 for _ in prompts])
+                 for _prompt in prompts])
 
     if num_warmups:
         # As vllm bench throughput --num-warmups: same shape, seed + 1, not timed.

@@ -15,7 +15,7 @@ description:
     the AI venv's interpreter and measures it the way vLLM's own C(vllm bench throughput) does - one
     engine, prompts of exactly O(input_len) tokens built like vLLM's random dataset, sampling with
     C(ignore_eos) so every request generates exactly O(output_len) tokens, and one timed
-    C(generate()) over all prompts. It reports requests/s, B(output) tokens/s and total (prompt +
+    C(generate) call over all prompts. It reports requests/s, B(output) tokens/s and total (prompt +
     output) tokens/s separately, per-request latency, time to first token and time per output token
     percentiles, the engine's start-up time, peak GPU memory (NVML) and the versions used.
   - O(model) is a local model folder, a Hugging Face model id, or an architecture preset
@@ -123,9 +123,9 @@ options:
     default: 0
   engine_args:
     description:
-      - Further keyword arguments for C(vllm.LLM(...)), for example C({enable_prefix_caching: false,
+      - "Further keyword arguments for C(vllm.LLM), for example C({enable_prefix_caching: false,
         max_num_seqs: 128}). They override the options above. C(disable_log_stats) is V(false) by
-        default, as in C(vllm bench throughput) (it also gives the per-request timings).
+        default, as in C(vllm bench throughput) (it also gives the per-request timings)."
     type: dict
     default: {}
   python:
@@ -255,7 +255,7 @@ seealso:
     description: vLLM's own throughput and serving benchmarks, which this module follows.
     link: https://docs.vllm.ai/en/latest/cli/bench/throughput.html
 author:
-  - VaultCube engineering
+  - VaultCube engineering (@vaultcube)
 """
 
 EXAMPLES = r"""
@@ -403,10 +403,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_serve as S
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _proc
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc, _vllm_worker
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm_worker
 
 PREFIX = "vllm_bench."
 PHASE_WORDS = {"import": "importing vLLM", "engine_start": "starting the engine", "generate": "generating",
@@ -471,7 +469,7 @@ def plan_offline(params):
         plan.update(preset=preset, source="preset", tokenizer=False, load_format="dummy")
         config = B.PRESETS[preset]["config"]
     elif B.looks_like_path(model) or os.path.isdir(model):
-        path = os.path.abspath(os.path.expanduser(model))
+        path = os.path.abspath(model)
         if not os.path.exists(path):
             raise PlanError("The model path %s does not exist." % path)
         if not os.path.isdir(path):
@@ -972,9 +970,9 @@ def main():
         request_timeout=dict(type="float", default=300),
         quality_check=dict(type="bool"),
         quality_prompts=dict(type="list", elements="dict"),
-        quality_max_tokens=dict(type="int", default=24),
-        min_quality_pass_rate=dict(type="float", default=0.6),
-        min_output_tokens_per_s=dict(type="float"),
+        quality_max_tokens=dict(type="int", default=24, no_log=False),
+        min_quality_pass_rate=dict(type="float", default=0.6, no_log=False),
+        min_output_tokens_per_s=dict(type="float", no_log=False),
         min_requests_per_s=dict(type="float"),
         max_latency_p99_ms=dict(type="float"),
         max_ttft_p99_ms=dict(type="float"),

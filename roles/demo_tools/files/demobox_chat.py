@@ -210,7 +210,7 @@ def reexec_for_vllm(ai_python):
 
 
 def parse_args(argv, settings):
-    parser = argparse.ArgumentParser(prog="demobox-chat", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="demobox-chat", description=__doc__.split("\n\n", maxsplit=1)[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("prompt", nargs="*", help="the prompt (default: ask in a loop)")
     parser.add_argument("--endpoint", default=settings["endpoint"], help="OpenAI-compatible base URL (default %(default)s)")
@@ -249,12 +249,16 @@ def main(argv=None):
         if args.offline:
             reexec_for_vllm(args.python)
             engine = Offline(args.offline, args.load_format, args.max_model_len)
-            ask = lambda prompt: engine.answer(prompt, args.max_tokens, args.temperature, out)  # noqa: E731
+
+            def ask(prompt):
+                return engine.answer(prompt, args.max_tokens, args.temperature, out)
             streamed = False
         else:
             client = Client(args.endpoint, args.api_key)
             model = args.model or client.first_model()
-            ask = lambda prompt: client.stream(model, prompt, args.max_tokens, args.temperature, args.chat, out)  # noqa: E731
+
+            def ask(prompt):
+                return client.stream(model, prompt, args.max_tokens, args.temperature, args.chat, out)
             streamed = True
         status = 0
         for prompt in prompts_from(args):

@@ -6,8 +6,6 @@ import pytest
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 
 
-# --- presets ---------------------------------------------------------------------------------
-
 def test_presets_carry_the_public_architectures():
     llama = B.PRESETS["llama-2-7b"]["config"]
     assert (llama["hidden_size"], llama["intermediate_size"], llama["num_hidden_layers"], llama["num_attention_heads"],
@@ -41,7 +39,7 @@ def test_model_folder_probes(tmp_path):
     (tmp_path / "model-00001-of-00002.safetensors").write_text("")
     assert B.has_tokenizer(str(tmp_path)) and B.has_weights(str(tmp_path))
     assert not B.has_weights(str(tmp_path / "missing"))
-    assert B.looks_like_path("/opt/m") and B.looks_like_path("./m") and B.looks_like_path("~/m")
+    assert B.looks_like_path("/opt/m") and B.looks_like_path("./m") and B.looks_like_path("../m")
     assert not B.looks_like_path("facebook/opt-1.3b")
 
 

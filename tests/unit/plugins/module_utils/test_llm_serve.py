@@ -1,12 +1,12 @@
 # -*- coding: utf-8 -*-
-"""The serve-mode client against a real local server process (tests/unit/fake_openai.py) on a real
+"""The serve-mode client against a real local server process (tests/unit/llm_fakes.py) on a real
 socket: its delays are known, so the client's timing and parsing can be checked."""
 import json
 import statistics
 import urllib.request
 
 import pytest
-from fake_openai import closed_port, fake_server
+from llm_fakes import closed_port, fake_server
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_serve as S

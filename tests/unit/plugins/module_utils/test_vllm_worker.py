@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""The offline worker run in this process against the fake vllm package (tests/unit/fake_vllm),
+"""The offline worker run in this process against the fake vllm package (tests/unit/fake_vllm_engine.py),
 which stands in for vLLM at its boundary. What is checked is the worker's method and bookkeeping
 (arguments, prompts, token counting, timing fields, error phases), not any speed."""
 import json
@@ -7,7 +7,7 @@ import os
 import sys
 
 import pytest
-from fake_openai import FAKE_VLLM
+from llm_fakes import fake_vllm_pythonpath
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm_worker as W
@@ -15,12 +15,11 @@ from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm_wor
 
 @pytest.fixture
 def fake_vllm(monkeypatch, tmp_path):
-    monkeypatch.syspath_prepend(FAKE_VLLM)
+    for path in reversed(fake_vllm_pythonpath(tmp_path / "fakevllm").split(os.pathsep)):
+        monkeypatch.syspath_prepend(path)
     monkeypatch.setenv("FAKE_VLLM_RECORD", str(tmp_path / "record.json"))
-    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
-        monkeypatch.delitem(sys.modules, name)
     yield tmp_path
-    for name in [m for m in sys.modules if m == "vllm" or m.startswith("vllm.")]:
+    for name in [m for m in sys.modules if m in ("vllm", "fake_vllm_engine") or m.startswith("vllm.")]:
         del sys.modules[name]
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """vllm_bench end to end in this process: offline mode starts the real worker (a child process)
-with the fake vllm package (tests/unit/fake_vllm) on its PYTHONPATH; serve mode talks to the real
-local SSE server (tests/unit/fake_openai.py). NVML is replaced at the boundary (fake_nvml) where
+with the fake vllm package (tests/unit/fake_vllm_engine.py) on its PYTHONPATH; serve mode talks to the real
+local SSE server (tests/unit/llm_fakes.py). NVML is replaced at the boundary (fake_nvml) where
 the GPU check is the subject."""
 import json
 import os
@@ -12,7 +12,7 @@ import time
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from fake_nvml import FakeNVML, h200
-from fake_openai import FAKE_VLLM, closed_port, fake_server
+from llm_fakes import closed_port, fake_server, fake_vllm_pythonpath
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml
 from ansible_collections.vaultcube.demobox.plugins.modules import vllm_bench
@@ -35,7 +35,8 @@ def alive(pid):
 
 def offline_args(tmp_path, env=None, **over):
     args = {"model": "llama-2-7b", "python": sys.executable, "require_gpu": False,
-            "env": dict({"PYTHONPATH": FAKE_VLLM, "FAKE_VLLM_RECORD": str(tmp_path / "record.json")}, **(env or {})),
+            "env": dict({"PYTHONPATH": fake_vllm_pythonpath(tmp_path / "fakevllm"), "FAKE_VLLM_RECORD": str(tmp_path / "record.json")},
+                        **(env or {})),
             "binding_search_paths": []}
     args.update(over)
     return args
@@ -88,8 +89,8 @@ def test_preset_runs_with_random_weights_and_says_so(tmp_path, capsys):
 def test_engine_options_reach_vllm(tmp_path, capsys):
     args = offline_args(tmp_path, attention_backend="TRITON_ATTN", enforce_eager=True, max_model_len=1024, dtype="bfloat16",
                         engine_args={"enable_prefix_caching": False, "disable_log_stats": True}, seed=7,
-                        workloads=[{"num_prompts": 4, "input_len": 16, "output_len": 8}, {"num_prompts": 2, "input_len": 8,
-                                                                                           "output_len": 4, "name": "small"}])
+                        workloads=[{"num_prompts": 4, "input_len": 16, "output_len": 8},
+                                   {"num_prompts": 2, "input_len": 8, "output_len": 4, "name": "small"}])
     code, out = run_module(args, capsys)
     assert code == 0
     kwargs = record(tmp_path)["llm_kwargs"][0]

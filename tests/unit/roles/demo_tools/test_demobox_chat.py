@@ -1,13 +1,13 @@
 # -*- coding: utf-8 -*-
 """demobox-chat (roles/demo_tools/files/demobox_chat.py) as the user runs it: a real process that
-streams from the real local SSE server (tests/unit/fake_openai.py)."""
+streams from the real local SSE server (tests/unit/llm_fakes.py)."""
 import json
 import os
 import re
 import subprocess
 import sys
 
-from fake_openai import closed_port, fake_server
+from llm_fakes import closed_port, fake_server
 
 SCRIPT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "demo_tools", "files",
                                       "demobox_chat.py"))
@@ -20,7 +20,8 @@ def chat(args, tmp_path, stdin=None, config=None):
     if config is not None:
         (tmp_path / "chat.json").write_text(json.dumps(config))
         env["DEMOBOX_CHAT_CONFIG"] = str(tmp_path / "chat.json")
-    return subprocess.run([sys.executable, SCRIPT] + args, input=stdin, capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run([sys.executable, SCRIPT] + args, input=stdin, capture_output=True, text=True, env=env, timeout=60,
+                          check=False)
 
 
 STATS = re.compile(r"\[(\d+) tokens in ([\d.]+) s: ([\d.]+) tokens/s, first token after (\d+) ms\]")

@@ -1,10 +1,42 @@
-"""The fake engine: LLM, SamplingParams and the outputs, with vLLM's attribute names."""
+# -*- coding: utf-8 -*-
+"""A stand-in for the `vllm` package, for tests only (nothing it reports measures anything).
+
+llm_fakes.fake_vllm_pythonpath(dir) writes a `vllm` package shell into dir whose modules re-export
+what is defined here, with the names vllm_bench's worker and /tmp/vbundle/bench_tp.py use:
+`vllm.LLM`, `vllm.SamplingParams`, `vllm.__version__`, `vllm.inputs.TokensPrompt`,
+`vllm.benchmarks.throughput.add_cli_args/main`, `vllm.utils.argparse_utils.FlexibleArgumentParser`.
+Like vLLM, making an `LLM` starts an "EngineCore" child process, so the tests can prove that
+nothing is left running.
+
+Environment knobs: FAKE_VLLM_STEP_S (simulated seconds per decode step, default 0.002),
+FAKE_VLLM_FAIL (import, engine_start, kv_cache, oom, crash, hang, short), FAKE_VLLM_STUBBORN=1
+(the EngineCore child ignores SIGTERM and starts a helper in its own session that does too),
+FAKE_VLLM_RECORD (a file that receives the engine and sampling arguments as JSON; the helper's
+PID goes to FILE.helper), FAKE_VLLM_ANSWERS (JSON {prompt: answer} for text prompts),
+FAKE_VLLM_NO_METRICS=1.
+"""
+import argparse
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+
+if os.environ.get("FAKE_VLLM_FAIL") == "import":
+    raise ImportError("libcudart.so.13: cannot open shared object file: No such file or directory")
+
+__version__ = "0.0.0+fake"
+FlexibleArgumentParser = argparse.ArgumentParser
+
+
+def TokensPrompt(**kwargs):  # noqa: N802 - same name as vLLM's TypedDict
+    return dict(kwargs)
+
+
+def TextPrompt(**kwargs):  # noqa: N802
+    return dict(kwargs)
+
 
 _CORE = r"""
 import os, signal, subprocess, sys, time
@@ -151,3 +183,40 @@ class LLM(object):
             outs.append(_Obj(prompt_token_ids=ids, metrics=metrics,
                              outputs=[_Obj(token_ids=list(range(count)), text=text)]))
         return outs
+
+
+# --- vllm.benchmarks.throughput (what tests/gpu/vllm_bench.sh's dry run calls) ---
+
+
+def add_cli_args(parser):
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--load-format", default="auto")
+    parser.add_argument("--dataset-name", default="sharegpt")
+    parser.add_argument("--random-input-len", type=int, default=1024)
+    parser.add_argument("--random-output-len", type=int, default=128)
+    parser.add_argument("--num-prompts", type=int, default=1000)
+    parser.add_argument("--output-json")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--enforce-eager", action="store_true")
+    parser.add_argument("--attention-backend")
+
+
+def main(args):
+    llm = LLM(model=args.model, load_format=args.load_format, seed=args.seed, disable_log_stats=False)
+    prompts = [{"prompt_token_ids": [5] * args.random_input_len} for _prompt in range(args.num_prompts)]
+    params = [SamplingParams(n=1, temperature=1.0, top_p=1.0, ignore_eos=True, max_tokens=args.random_output_len)
+              for _prompt in prompts]
+    start = time.perf_counter()
+    outs = llm.generate(prompts, params, use_tqdm=True)
+    elapsed = time.perf_counter() - start
+    out_tok = sum(len(o.outputs[0].token_ids) for o in outs)
+    total = out_tok + sum(len(o.prompt_token_ids) for o in outs)
+    print("Throughput: %.2f requests/s, %.2f total tokens/s, %.2f output tokens/s" % (
+        len(outs) / elapsed, total / elapsed, out_tok / elapsed))
+    print("Total num prompt tokens:  %d" % (total - out_tok))
+    print("Total num output tokens:  %d" % out_tok)
+    if args.output_json:
+        with open(args.output_json, "w") as handle:
+            json.dump({"elapsed_time": elapsed, "num_requests": len(outs), "total_num_tokens": total,
+                       "requests_per_second": len(outs) / elapsed, "tokens_per_second": total / elapsed}, handle, indent=4)
+    llm.llm_engine.engine_core.shutdown()

@@ -1,4 +1,0 @@
-"""Fake vllm.utils.argparse_utils."""
-import argparse
-
-FlexibleArgumentParser = argparse.ArgumentParser
