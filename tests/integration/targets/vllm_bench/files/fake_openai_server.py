@@ -14,6 +14,7 @@ Standard library only; the chosen port is written to --port-file once it listens
 
 import argparse
 import json
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,11 @@ class State(object):
         self.requests = 0
         self.in_flight = 0
         self.max_in_flight = 0
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # listen() backlog: a benchmark opens hundreds of connections at once
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -143,13 +149,10 @@ def main():
     parser.add_argument("--fail-every", type=int, default=0)
     parser.add_argument("--no-usage", action="store_true")
     args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    server.request_queue_size = 256
+    server = Server(("127.0.0.1", args.port), Handler)
     server.state = State(args)
     with open(args.port_file + ".tmp", "w") as handle:
         handle.write(str(server.server_address[1]))
-    import os
     os.rename(args.port_file + ".tmp", args.port_file)
     server.serve_forever()
 
