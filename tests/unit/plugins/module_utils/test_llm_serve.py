@@ -24,10 +24,13 @@ def test_streamed_request_timing_matches_the_servers_delays(tmp_path):
         rec = S.stream_request(ep, "/completions", body, "completions")
     assert rec["ok"] and rec["error"] is None
     assert rec["output_tokens"] == 10 and rec["chunks"] == 10 and rec["prompt_tokens"] == 16
-    assert 0.3 <= rec["ttft"] < 0.3 + 0.25
+    # Lower bounds are the server's own delays; upper bounds are loose (a busy CI machine) but still
+    # tell TTFT from end-to-end latency: after the first token come 9 more, 0.05 s apart.
+    assert 0.3 <= rec["ttft"] < 0.7
     assert len(rec["itl"]) == 9 and all(g >= 0.045 for g in rec["itl"])
-    assert 0.045 <= statistics.median(rec["itl"]) < 0.05 + 0.05
-    assert 0.3 + 9 * 0.05 <= rec["latency"] < 0.75 + 0.5
+    assert statistics.median(rec["itl"]) < 0.15
+    assert rec["latency"] - rec["ttft"] >= 9 * 0.045
+    assert rec["latency"] >= 0.3 + 9 * 0.05
     assert rec["text"] == "".join("tok%d " % i for i in range(10))
 
 

@@ -35,7 +35,7 @@ def test_streams_the_answer_and_prints_tokens_per_second(tmp_path):
     assert "Paris." in answer
     tokens, seconds, rate, ttft = int(stats.group(1)), float(stats.group(2)), float(stats.group(3)), int(stats.group(4))
     assert tokens == 8 and ttft >= 200 and seconds >= 0.2 + 7 * 0.02  # the server streams 8 pieces
-    assert abs(rate - tokens / seconds) < 0.2
+    assert abs(rate - tokens / seconds) <= tokens / seconds * 0.05  # seconds is printed rounded to 0.01
 
 
 def test_asks_in_a_loop_from_stdin_with_the_chat_api_and_config_defaults(tmp_path):
