@@ -387,7 +387,7 @@ tables:
   type: list
   elements: dict
 worker_log_tail:
-  description: "Offline, on failure: the last lines the worker and vLLM wrote to stderr."
+  description: "Offline, on failure: the last lines the worker and vLLM wrote (stdout, then stderr)."
   returned: failure
   type: list
   elements: str
@@ -703,11 +703,17 @@ def run_worker(params, plan, workdir):
     return result, run, rc, read_progress(spec["progress_path"])
 
 
+def worker_log(run, count, max_bytes=65536):
+    """The worker's output, stdout then stderr: vLLM logs (its errors included) to stdout,
+    Python tracebacks go to stderr."""
+    return (_proc.tail_lines(run.stdout_path, count, max_bytes) + _proc.tail_lines(run.stderr_path, count, max_bytes))
+
+
 def offline_failure(params, plan, result, run, rc, phase):
     """One sentence for a worker that did not measure, or None when it did."""
     settings = {"gpu_memory_utilization": params["gpu_memory_utilization"], "max_model_len": params["max_model_len"],
                 "tensor_parallel_size": params["tensor_parallel_size"]}
-    log = run.stderr_tail(80)
+    log = worker_log(run, 80)
     if run.timed_out:
         return "The vLLM worker did not finish within its timeout of %ss (it was at '%s') and was stopped with all its " \
                "processes: raise timeout or shorten the workload." % (params["timeout"], phase or "start")
@@ -728,7 +734,7 @@ def offline_result(params, plan, result, run, env_extra):
     for w in workloads:
         if not w.get("latency_ms"):
             w["timing_note"] = "vLLM returned no per-request timings for %s (its statistics were off), so latency was not measured." % w["name"]
-    facts = B.engine_log_facts(run.stderr_tail(4000))
+    facts = B.engine_log_facts(worker_log(run, 20000, 4 * 1024 * 1024))
     memory = result.get("gpu_memory") or {}
     gpus = memory.get("gpus") or []
     peaks = [g["peak_used_mib"] for g in gpus if g.get("peak_used_mib") is not None]
@@ -775,6 +781,8 @@ def offline_result(params, plan, result, run, env_extra):
 
     environment = dict(result.get("environment") or {})
     environment.update(env_extra)
+    if not environment.get("gpu_names") and gpus:
+        environment["gpu_names"] = [g["name"] for g in gpus]
     environment["attention_backend"] = facts.get("attention_backend") or environment.get("attention_backend_setting")
     environment["model_source"] = plan["source"]
     environment["preset"] = plan["preset"]
@@ -834,7 +842,7 @@ def run_offline(module, params):
         problem = offline_failure(params, plan, result, run, rc, phase)
         leftover = list(run.leftover)
         if problem:
-            extra = {"worker_log_tail": run.stderr_tail(30), "changed": False}
+            extra = {"worker_log_tail": run.stdout_tail(20) + run.stderr_tail(20), "changed": False}
             if leftover:
                 problem += " %d of its processes could not be stopped (PIDs %s)." % (len(leftover), ", ".join(map(str, leftover)))
             module.fail_json(msg=problem, **extra)

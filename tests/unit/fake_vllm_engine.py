@@ -55,8 +55,9 @@ while True:
 
 
 def _log(text):
-    sys.stderr.write("INFO 11-28 10:00:00 [fake.py:1] %s\n" % text)
-    sys.stderr.flush()
+    # vLLM's logger writes to stdout (VLLM_LOGGING_STREAM); Python's tracebacks go to stderr.
+    sys.stdout.write("INFO 11-28 10:00:00 [fake.py:1] %s\n" % text)
+    sys.stdout.flush()
 
 
 def _record(key, value):
@@ -112,11 +113,11 @@ class LLM(object):
         _record("core_pid", self.core_proc.pid)
         if fail == "engine_start":
             _log("Traceback (most recent call last):")
-            sys.stderr.write("(EngineCore pid=%d) ERROR 11-28 10:00:01 [core.py:1] RuntimeError: Cannot find a model "
+            sys.stdout.write("(EngineCore pid=%d) ERROR 11-28 10:00:01 [core.py:1] RuntimeError: Cannot find a model "
                              "architecture named FooForCausalLM\n" % self.core_proc.pid)
             raise RuntimeError("Engine core initialization failed. See root cause above. Failed core proc(s): {}")
         if fail == "kv_cache":
-            sys.stderr.write("(EngineCore pid=%d) ValueError: To serve at least one request with the model's max seq len (4096), "
+            sys.stdout.write("(EngineCore pid=%d) ValueError: To serve at least one request with the model's max seq len (4096), "
                              "(2.00 GiB KV cache is needed, which is larger than the available KV cache memory (1.00 GiB). "
                              "Try increasing `gpu_memory_utilization`.\n" % self.core_proc.pid)
             raise RuntimeError("Engine core initialization failed. See root cause above. Failed core proc(s): {}")

@@ -5,11 +5,15 @@ which stands in for vLLM at its boundary. What is checked is the worker's method
 import json
 import os
 import sys
+import time
 
 import pytest
+from fake_nvml import h200
 from llm_fakes import fake_vllm_pythonpath
+from test_nvml_memory import MIB, Proc, WithProcesses
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm_worker as W
 
 
@@ -138,3 +142,40 @@ def test_progress_and_json_helpers(tmp_path):
     W.write_json(str(tmp_path / "r.json"), {"a": 1})
     assert json.loads((tmp_path / "r.json").read_text()) == {"a": 1} and not (tmp_path / "r.json.tmp").exists()
     W.Progress(None)("x")  # no file: nothing to write
+
+
+class _Loading(WithProcesses):
+    """Device memory in use grows by 10 GiB per reading, as while an engine loads."""
+
+    def nvmlDeviceGetMemoryInfo(self, h):
+        self.gpus[h]["memory_used"] = min(self.gpus[h]["memory_used"] + 10240 * MIB, self.gpus[h]["memory_total"])
+        return WithProcesses.nvmlDeviceGetMemoryInfo(self, h)
+
+
+def test_memory_sampler_keeps_the_peaks(monkeypatch):
+    me = os.getpid()
+    fake = _Loading([h200(memory_used=512 * MIB), h200(uuid="GPU-1", memory_used=100 * MIB)],
+                    {0: [Proc(me, 90000 * MIB), Proc(424242, 7 * MIB)], 1: []})
+    monkeypatch.setattr(_nvml, "load_binding", lambda paths: (fake, None))
+    monkeypatch.setenv(_proc.MARKER_VAR, "test-marker-not-on-any-process")
+    sampler = W.MemorySampler(_nvml, _proc, [], 0.01)
+    sampler.start()
+    assert sampler.ready.wait(5)
+    sampler.refresh_pids()
+    assert sampler.pids == {me}
+    time.sleep(0.1)
+    memory = sampler.finish()
+    gpu0, gpu1 = memory["gpus"]
+    assert memory["reason"] is None and memory["samples"] >= 2
+    assert gpu0["name"] == "NVIDIA H200" and gpu0["total_mib"] == 143771 and gpu0["baseline_used_mib"] == 512 + 10240
+    assert gpu0["peak_used_mib"] == fake.gpus[0]["memory_used"] // MIB  # rising memory: the last reading is the peak
+    assert gpu0["engine_peak_mib"] == 90000  # only this run's processes count, not PID 424242
+    assert gpu1["engine_peak_mib"] is None and gpu1["peak_used_mib"] > gpu1["baseline_used_mib"]
+    assert fake.shutdowns == 1
+
+
+def test_memory_sampler_without_nvml_says_why(monkeypatch):
+    monkeypatch.setattr(_nvml, "load_binding", lambda paths: (None, "no pynvml here"))
+    sampler = W.MemorySampler(_nvml, _proc, [], 0.01)
+    sampler.start()
+    assert sampler.finish() == {"gpus": [], "reason": "no pynvml here", "samples": 0}
