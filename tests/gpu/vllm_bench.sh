@@ -23,6 +23,8 @@
 #   vllm_bench-steps.log     every step's full output (vLLM's logs included)
 # Exit status: 0 both workloads measured and the module within 3% of vLLM's output tokens/s;
 # 2 measured but not within 3%; 1 a step that the comparison needs failed.
+# VLLM_BENCH_STEPS picks steps (default "module,bench,validate,serve"); e.g. a later call with a
+# bundle that has the server's dependencies: VLLM_BENCH_STEPS=serve (about 2 minutes).
 #
 # Dry run here (no GPU, no vLLM; tests the script's logic with tests/unit's fake vllm and fake
 # OpenAI server; its figures mean nothing):
@@ -34,6 +36,8 @@ mkdir -p "$OUT"
 T0=$SECONDS
 BUDGET=${VLLM_BENCH_BUDGET_S:-410}
 DRY=${VLLM_BENCH_DRY_RUN:-0}
+STEPS_WANTED=",${VLLM_BENCH_STEPS:-module,bench,validate,serve},"
+want() { [[ "$STEPS_WANTED" == *",$1,"* ]]; }
 ROOT=$(pwd)
 WORK=$(mktemp -d /tmp/vllm-bench-gpu.XXXXXX)
 STEPS="$OUT/vllm_bench-steps.log"
@@ -155,6 +159,9 @@ log "preflight ok: vllm/torch $VERSIONS, $NGPU GPU(s), $(left)s left"
 # --- 1. the module, both workloads on one engine ------------------------------------------------
 # 30x32/50 first: it is the first generate() after start-up, as in vLLM's own run of it.
 t=$(cap 150 250)
+if want module && (( t < 40 )); then
+  log "step 1 skipped: only ${t}s left"
+elif want module; then
 log "step 1: vllm_bench (ansible-playbook), 30x32/50 then 500x128/128 on one engine, limit ${t}s"
 "$PY" - "$WORK/module-vars.json" "$MODEL" "$PY" "$WPP" "$((t - 20))" "$WORK/module.json" "$REQUIRE_GPU" <<'PYEOF'
 import json, sys
@@ -192,11 +199,13 @@ run_capped "$t" ansible-playbook -i "$inventory" -e "@$WORK/module-vars.json" "$
 log "step 1 done (rc $?)"
 [ -f "$WORK/module.json" ] && cp "$WORK/module.json" "$OUT/vllm_bench-module.json"
 sweep; wait_gpu_free
+fi
 
 # --- 2, 3. vLLM's own throughput benchmark, one engine per workload ---------------------------
 bench() {  # bench NAME INPUT OUTPUT PROMPTS RESERVE
   local name=$1 t
   t=$(cap 120 "$5")
+  if (( t < 40 )); then log "step: vLLM's benchmark $name skipped: only ${t}s left"; return; fi
   log "step: vLLM's benchmark (bench_tp.py) $name, limit ${t}s"
   {
     echo "== bench_tp.py --model $MODEL --load-format dummy --dataset-name random --random-input-len $2 --random-output-len $3 --num-prompts $4"
@@ -208,12 +217,16 @@ bench() {  # bench NAME INPUT OUTPUT PROMPTS RESERVE
   log "$(grep -h 'Throughput:' "$WORK/tp_$name.log" | tail -1 || echo "no Throughput line")"
   sweep; wait_gpu_free
 }
-bench 30x32_50 32 50 30 190
-bench 500x128_128 128 128 500 130
+if want bench; then
+  bench 30x32_50 32 50 30 190
+  bench 500x128_128 128 128 500 130
+fi
 
 # --- 4. the validation role's vllm_bench check (spec workload, llama-2-7b preset) ------------------
 t=$(cap 110 20)
-if (( t >= 60 )); then
+if ! want validate; then
+  :
+elif (( t >= 60 )); then
   log "step 4: validate playbook with validation_checks [vllm_bench] (llama-2-7b preset, 30x32/50), limit ${t}s"
   "$PY" - "$WORK/validate-vars.json" "$NGPU" "$PY" "$WPP" "$((t - 25))" <<'PYEOF'
 import json, sys
@@ -234,7 +247,9 @@ fi
 
 # --- 5. serve mode against `vllm serve`, if it can start -------------------------------------------
 serve_blocker=""
-if (( $(left) < 150 )); then
+if ! want serve; then
+  serve_blocker="not asked for (VLLM_BENCH_STEPS)"
+elif (( $(left) < 150 )); then
   serve_blocker="not tried: only $(left)s of the time budget were left"
 elif [ "$DRY" = 1 ]; then
   SERVER_CMD=("$PY" tests/integration/targets/vllm_bench/files/fake_openai_server.py --port "$PORT" --port-file "$WORK/port"
@@ -303,9 +318,9 @@ fi
 [ -n "$serve_blocker" ] && log "serve mode skipped: $serve_blocker"
 
 # --- 6. side by side --------------------------------------------------------------------------------
-"$PY" - "$WORK" "$OUT" "$serve_blocker" "$DRY" "$((SECONDS - T0))" <<'PYEOF'
+"$PY" - "$WORK" "$OUT" "$serve_blocker" "$DRY" "$((SECONDS - T0))" "$STEPS_WANTED" <<'PYEOF'
 import glob, json, os, re, sys
-work, out, serve_blocker, dry, elapsed = sys.argv[1:]
+work, out, serve_blocker, dry, elapsed, steps = sys.argv[1:]
 sys.path.insert(0, "plugins/module_utils")
 import _llm_bench as B
 
@@ -390,6 +405,8 @@ md += ["", "Module extras (first workload): latency p50/p99 %s/%s ms, TTFT p50 %
        "Serve mode: %s" % (serve_blocker or (serve or {}).get("msg") or "no result")]
 open(os.path.join(out, "vllm_bench-compare.md"), "w").write("\n".join(md) + "\n")
 print("\n".join(md))
+if ",module," not in steps or ",bench," not in steps:
+    sys.exit(0 if (serve or not serve_blocker) else 1)  # no comparison asked for
 sys.exit(0 if ok else (1 if result["module_failed"] or any(r["vllm_bench_throughput"] is None for r in rows) else 2))
 PYEOF
 rc=$?
