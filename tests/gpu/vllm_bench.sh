@@ -38,7 +38,6 @@ BUDGET=${VLLM_BENCH_BUDGET_S:-410}
 DRY=${VLLM_BENCH_DRY_RUN:-0}
 STEPS_WANTED=",${VLLM_BENCH_STEPS:-module,bench,validate,serve},"
 want() { [[ "$STEPS_WANTED" == *",$1,"* ]]; }
-ROOT=$(pwd)
 WORK=$(mktemp -d /tmp/vllm-bench-gpu.XXXXXX)
 STEPS="$OUT/vllm_bench-steps.log"
 : > "$STEPS"
@@ -55,17 +54,24 @@ cap() {  # cap SECONDS RESERVE -> SECONDS, or what is left after keeping RESERVE
   echo "$want"
 }
 
-# Processes this script started: the module's workers carry VAULTCUBE_RUN_ID (its sweep stops
-# them; this is a second net), bench_tp and the server run in their own sessions (setsid).
+# Every process this script starts inherits this tag (ansible, the module, its worker, vLLM's
+# engine processes, bench_tp, the server); sweep() stops what still carries it between steps, as a
+# second net behind the module's own sweep and run_capped's session kill. Only this run's tag.
+export VLLM_BENCH_RUN_TAG="vllm-bench-$$-$RANDOM$RANDOM"
 sweep() {
-  local pid
-  for pid in $(grep -lsa "VAULTCUBE_RUN_ID=" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3); do
-    [ "$pid" = "$$" ] || kill -KILL "$pid" 2>/dev/null
+  local f pid
+  for f in /proc/[0-9]*/environ; do
+    pid=${f#/proc/}
+    pid=${pid%/environ}
+    [ "$pid" = "$$" ] && continue
+    grep -qsa "VLLM_BENCH_RUN_TAG=$VLLM_BENCH_RUN_TAG" "$f" && kill -KILL "$pid" 2>/dev/null
   done
   if [ -n "$SERVE_PID" ]; then
     kill -TERM -- "-$SERVE_PID" 2>/dev/null; sleep 3; kill -KILL -- "-$SERVE_PID" 2>/dev/null; SERVE_PID=""
   fi
+  return 0
 }
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() { sweep; rm -rf "$WORK"; }
 trap cleanup EXIT
 
@@ -87,8 +93,8 @@ run_capped() {  # run_capped SECONDS COMMAND...: in its own session; the whole s
 
 wait_gpu_free() {  # vLLM reserves 90% of the GPU: the next engine needs the last one gone
   [ "$DRY" = 1 ] && return 0
-  local i used
-  for i in $(seq 30); do
+  local used
+  for _ in $(seq 30); do
     used=$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits 2>/dev/null | sort -n | tail -1)
     [ -n "$used" ] && [ "$used" -lt 2048 ] && return 0
     sleep 1
