@@ -15,12 +15,12 @@
 #
 # Needs: the vLLM bundle (/tmp/vbundle + /tmp/site, ../shared/device/vllm/README.md), and
 # tests/gpu/run-on-device.sh's setup (ansible in /tmp/ans, this collection in /tmp/coll, $OUT).
-# Writes to $OUT (6 files):
-#   vllm_bench-compare.json  every figure, settings, versions, % differences (machine)
+# Writes to $OUT (5 files; with run-on-device.sh's two and the lead's vbundle.log, 8 in all):
+#   vllm_bench-compare.json  every figure, settings, versions, % differences, serve mode's full
+#                            result or what blocked it (machine)
 #   vllm_bench-compare.md    the side-by-side table for docs/benchmarks.md (humans)
 #   vllm_bench-module.json   the module's full result (both workloads)
 #   vllm_bench-report.md     the validation report with the vllm_bench check (spec workload, preset)
-#   vllm_bench-serve.json    serve mode's result, or why it did not run
 #   vllm_bench-steps.log     every step's full output (vLLM's logs included)
 # Exit status: 0 both workloads measured and the module within 3% of vLLM's output tokens/s;
 # 2 measured but not within 3%; 1 a step that the comparison needs failed.
@@ -384,10 +384,9 @@ result = {
                                                                                      "requests_per_s", "load_time_s", "gpu_memory_peak_mib")}
                          if spec else None},
     "serve": {"blocked": serve_blocker or None, "msg": (serve or {}).get("msg"),
-              "workloads": ((serve or {}).get("metrics") or {}).get("workloads")},
+              "workloads": ((serve or {}).get("metrics") or {}).get("workloads"), "result": serve},
 }
 json.dump(result, open(os.path.join(out, "vllm_bench-compare.json"), "w"), indent=1)
-json.dump(serve if serve else {"skipped": serve_blocker or "did not run"}, open(os.path.join(out, "vllm_bench-serve.json"), "w"), indent=1)
 
 def f(v, d=1):
     return "n/a" if v is None else "{:,.{d}f}".format(v, d=d)
