@@ -492,3 +492,23 @@ class XidWatcher:
             except Exception:  # pylint: disable=broad-except
                 pass
             self.event_set = None
+def memory_used_mib(reader, handle):
+    """(used, total) device memory of one GPU in MiB, or (None, None)."""
+    memory = reader.get("nvmlDeviceGetMemoryInfo", handle)
+    return _mib(getattr(memory, "used", None)), _mib(getattr(memory, "total", None))
+
+
+def process_memory_mib(reader, handle):
+    """{pid: MiB} of the compute processes on one GPU; {} where NVML cannot tell.
+
+    NVML reports ``usedGpuMemory`` as None for a process whose usage it cannot see (for example
+    under some containers, where it also reports host PIDs).
+    """
+    procs = reader.get("nvmlDeviceGetComputeRunningProcesses", handle)
+    result = {}
+    for proc in procs or []:
+        used = getattr(proc, "usedGpuMemory", None)
+        pid = getattr(proc, "pid", None)
+        if pid is not None and used is not None:
+            result[int(pid)] = result.get(int(pid), 0) + _mib(used)
+    return result
