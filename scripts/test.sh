@@ -55,8 +55,9 @@ sanity_venv() {
     rm -rf "$ROOT/.venv-sanity"
     "$ROOT/$VENV/bin/python" -c 'import sys; print(sys.executable)' >/dev/null
     "$(readlink -f "$ROOT/$VENV/bin/python")" -m venv "$ROOT/.venv-sanity"
-    "$ROOT/.venv-sanity/bin/pip" install -q "$(grep '^ansible-core==' "$ROOT/requirements-dev.txt")" \
-      $(for f in "$req"/sanity.*.txt; do printf -- '-r %s ' "$f"; done)
+    local reqargs=() f
+    for f in "$req"/sanity.*.txt; do reqargs+=(-r "$f"); done
+    "$ROOT/.venv-sanity/bin/pip" install -q "$(grep '^ansible-core==' "$ROOT/requirements-dev.txt")" "${reqargs[@]}"
     echo "$stamp" > "$ROOT/.venv-sanity/.stamp"
   fi
   # ansible-test bootstraps pip in the venvs it makes with a script it downloads from a host we
@@ -103,7 +104,9 @@ run_integration() {
   sync_src
   # ansible-test passes no environment through; integration_config.yml is its way to hand tests variables.
   echo "vaultcube_ai_python: $VAULTCUBE_AI_PYTHON" > "$SRC/tests/integration/integration_config.yml"
-  (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no ${INTEGRATION_TARGETS:-})
+  local targets=()
+  read -r -a targets <<<"${INTEGRATION_TARGETS:-}"
+  (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no "${targets[@]}")
 }
 
 molecule_scenarios() {  # list scenarios; heavy ones carry a file named HEAVY

@@ -72,7 +72,7 @@ sweep() {
   fi
   return 0
 }
-# shellcheck disable=SC2317  # called by the EXIT trap
+# shellcheck disable=SC2317,SC2329  # called by the EXIT trap
 cleanup() { sweep; rm -rf "$WORK"; }
 trap cleanup EXIT
 
