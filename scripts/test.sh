@@ -77,6 +77,10 @@ run_sanity() {
 
 run_unit() {
   sync_src
+  # Some unit tests run the torch worker scripts for real on the CPU (under coverage) with the
+  # stand-in AI venv; it is made here on first use (about a minute).
+  VAULTCUBE_AI_PYTHON=$(scripts/ai-venv.sh) || return 1
+  export VAULTCUBE_AI_PYTHON
   (cd "$SRC" && python -m pytest -q tests/unit -p no:cacheprovider \
      --cov=plugins --cov-report=term-missing:skip-covered --cov-report=xml:"$ROOT/build/coverage.xml" \
      --cov-fail-under="${COVERAGE_MIN:-80}")
@@ -85,6 +89,11 @@ run_unit() {
 run_integration() {
   make -s collection
   sync_src
+  # Targets that run torch workers (ddp_benchmark) use the stand-in AI venv on the CPU; it is made
+  # here on first use (about a minute) and named to the targets through ansible-test's vars file.
+  local ai_python
+  ai_python=$(scripts/ai-venv.sh) || return 1
+  echo "vaultcube_ai_python: $ai_python" > "$SRC/tests/integration/integration_config.yml"
   (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no ${INTEGRATION_TARGETS:-})
 }
 
