@@ -232,15 +232,23 @@ def measure(torch, dist, cfg, ctx, world_size, group, ctrl):
     warmup = cfg["warmup"]
     step = eager_step
     if side is not None:
-        # At least 11 eager DDP iterations before capture (DDP's own requirement), then capture
-        # forward, backward (with its all-reduces) and the optimizer step as one graph.
+        # At least 11 eager DDP iterations before capture (DDP's own requirement: it collects
+        # runtime statistics with CUDA timers in iterations 1-10 and every 100th, which must not
+        # fall into the capture), then capture forward, backward (with its all-reduces) and the
+        # optimizer step as one graph.
+        eager = max(warmup, 11)
+        if (eager + 1) % 100 == 0:
+            eager += 1
         with torch.cuda.stream(side):
-            for dummy in range(max(warmup, 11)):
+            for dummy in range(eager):
                 loss = eager_step()
         torch.cuda.current_stream().wait_stream(side)
+        torch.cuda.synchronize()
         graph = torch.cuda.CUDAGraph()
         optimizer.zero_grad(set_to_none=True)
-        with torch.cuda.graph(graph):
+        # thread_local: only this thread's calls are checked during capture, so the NCCL
+        # watchdog thread polling older work does not invalidate the capture.
+        with torch.cuda.graph(graph, capture_error_mode="thread_local"):
             if host_x is not None:
                 x.copy_(host_x, non_blocking=True)
             with _autocast(torch, cfg, device_type, cache_enabled=False):
@@ -251,7 +259,7 @@ def measure(torch, dist, cfg, ctx, world_size, group, ctrl):
         def step():
             graph.replay()
             return static_loss
-        warmup_done = max(warmup, 11)
+        warmup_done = eager + 1
         loss = step()  # one replay so that the first timed step is not the graph's first launch
     else:
         loss = None
@@ -322,11 +330,10 @@ def device_info(torch, cfg, ctx):
         info["total_memory_mib"] = int(props.total_memory // (1024 * 1024))
         uuid = getattr(props, "uuid", None)
         info["uuid"] = ("GPU-%s" % uuid) if uuid is not None else None
-        bus = getattr(props, "pci_bus_id", None)
-        domain = getattr(props, "pci_domain_id", None)
-        dev = getattr(props, "pci_device_id", None)
-        if bus is not None and domain is not None and dev is not None:
-            info["pci_bus_id"] = "%08x:%02x:%02x.0" % (domain, bus, dev)
+        try:
+            info["pci_bus_id"] = "%08x:%02x:%02x.0" % (props.pci_domain_id, props.pci_bus_id, props.pci_device_id)
+        except (AttributeError, TypeError, ValueError):
+            pass  # older torch: the UUID alone matches the GPU to NVML
     else:
         info["name"] = "CPU (%d threads)" % torch.get_num_threads()
     return info

@@ -16,13 +16,13 @@ description:
     each world size in O(world_sizes) (default V(1) and all GPUs), and reports samples/s per world
     size, per-GPU samples/s, scaling efficiency, step-time statistics and the GPUs' utilisation,
     memory and temperature sampled through NVML during the timed steps.
-  - "Definitions. B{samples/s} at world size k = k x O(batch_size) x O(steps) / T, where T is the
+  - "Definitions. B(samples/s) at world size k = k x O(batch_size) x O(steps) / T, where T is the
     wall time of the timed steps on the slowest rank (every rank synchronises its device before
-    and after the timed steps, and the ranks start together after a barrier). B{Scaling efficiency}
+    and after the timed steps, and the ranks start together after a barrier). B(Scaling efficiency)
     at k = throughput(k) / (k x throughput(1)), in percent; when V(1) is not measured, the smallest
-    world size measured takes its place. B{Step time}: for each timed step, the longest time any
+    world size measured takes its place. B(Step time): for each timed step, the longest time any
     rank spent on it (CUDA events, no synchronisation inside the loop); p50/p90/p99 over the steps."
-  - "B{GPU utilisation} is NVML's: the share of the driver's sample period (1/6 s to 1 s) during
+  - "B(GPU utilisation) is NVML's: the share of the driver's sample period (1/6 s to 1 s) during
     which at least one kernel was running. It is not SM occupancy and not achieved FLOP/s: a GPU
     busy with one small kernel reads 100 %. The module samples it from outside the training
     processes about 5 times a second and averages the samples that fall inside each world size's
@@ -540,6 +540,10 @@ def child_env(params, plan):
         env["OMP_NUM_THREADS"] = str(plan["cpu_threads"])
     else:
         env.setdefault("OMP_NUM_THREADS", "1")
+    if plan["nnodes"] == 1:
+        # The ranks' control group (gloo) stays on the loopback interface on a single node, even
+        # where the host name does not resolve.
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")
     if params["cuda_graphs"]:
         # Collectives captured in a CUDA graph must not be watched by NCCL's async error handler
         # (PyTorch's CUDA-graph notes for DDP); the module's own timeout still applies.
