@@ -240,7 +240,7 @@ def measure(torch, dist, cfg, ctx, world_size, group, ctrl):
         if (eager + 1) % 100 == 0:
             eager += 1
         with torch.cuda.stream(side):
-            for dummy in range(eager):
+            for _step in range(eager):
                 loss = eager_step()
         torch.cuda.current_stream().wait_stream(side)
         torch.cuda.synchronize()
@@ -263,7 +263,7 @@ def measure(torch, dist, cfg, ctx, world_size, group, ctrl):
         loss = step()  # one replay so that the first timed step is not the graph's first launch
     else:
         loss = None
-        for dummy in range(warmup):
+        for _step in range(warmup):
             loss = eager_step()
         warmup_done = warmup
     loss_first = float(loss.detach().float().item()) if loss is not None else None
@@ -277,7 +277,7 @@ def measure(torch, dist, cfg, ctx, world_size, group, ctrl):
     dist.barrier(group=ctrl)
     if cuda:
         torch.cuda.synchronize()
-        events = [torch.cuda.Event(enable_timing=True) for dummy in range(steps + 1)]
+        events = [torch.cuda.Event(enable_timing=True) for _step in range(steps + 1)]
     marks = [0.0] * (steps + 1)
     wall_start = time.time()
     t0 = time.perf_counter()

@@ -23,7 +23,7 @@
 # Rehearsal without a GPU (this script's logic, CPU figures): DDP_REHEARSAL=cpu OUT=/tmp/o bash tests/gpu/ddp_benchmark.sh
 set -u
 : "${OUT:?OUT must be set}"
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 start=$(date +%s)
 budget=${BUDGET_S:-225}
 work=$(mktemp -d /tmp/ddp-gpu-XXXXXX)
@@ -131,6 +131,6 @@ cp "$work/results/report/validation-report.md" "$OUT/ddp_benchmark-report.md" 2>
 cp "$work/results/report/validation-report.html" "$OUT/ddp_benchmark-report.html" 2>/dev/null
 # Nothing the module or the reference started may be left running.
 if pgrep -af 'ddp_worker.py|ddp_reference.py'; then echo "LEFTOVER PROCESSES"; rc=1; fi
-say "done: summary rc=$rc; files: $(ls "$OUT" | grep ddp_benchmark | paste -sd' ')"
+say "done: summary rc=$rc; files: $(cd "$OUT" && echo ddp_benchmark*)"
 rm -rf "$work"
 exit $rc

@@ -75,7 +75,7 @@ def main():
         loss.backward()
         optimizer.step()
 
-    for dummy in range(args.warmup):
+    for _step in range(args.warmup):
         step()
     if cuda:
         torch.cuda.synchronize()
@@ -84,7 +84,7 @@ def main():
     else:
         dist.barrier()
     start = time.perf_counter()
-    for dummy in range(args.steps):
+    for _step in range(args.steps):
         step()
     if cuda:
         torch.cuda.synchronize()

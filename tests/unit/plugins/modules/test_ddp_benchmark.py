@@ -202,10 +202,10 @@ def test_c10d_and_static_rendezvous_commands():
 
 
 def test_child_environment():
-    env = M.child_env(params(device="cpu"), {"device": "cpu", "cpu_threads": 3})
-    assert env["OMP_NUM_THREADS"] == "3"
-    env = M.child_env(params(cuda_graphs=True), {"device": "cuda", "cpu_threads": 8})
-    assert env["TORCH_NCCL_ASYNC_ERROR_HANDLING"] == "0"
+    env = M.child_env(params(device="cpu"), {"device": "cpu", "cpu_threads": 3, "nnodes": 1})
+    assert env["OMP_NUM_THREADS"] == "3" and env["GLOO_SOCKET_IFNAME"] == "lo"
+    env = M.child_env(params(cuda_graphs=True), {"device": "cuda", "cpu_threads": 8, "nnodes": 2})
+    assert env["TORCH_NCCL_ASYNC_ERROR_HANDLING"] == "0" and env.get("GLOO_SOCKET_IFNAME") != "lo"
 
 
 # --- statistics -----------------------------------------------------------------------------
@@ -267,7 +267,7 @@ def test_inconsistent_worker_output_is_refused():
 def sampler_with(fake, ticks=3):
     sampler = _nvml.TelemetrySampler(fake, interval=0)
     assert sampler.open() is None
-    for dummy in range(ticks):
+    for _tick in range(ticks):
         sampler.tick()
     return sampler
 
