@@ -94,7 +94,8 @@ def build(workdir):
                              "message": default.get("msg")})
 
     variants = []
-    base = module_runs(results.get("module-bs32"))
+    first = "module-bs%d" % batches[0]   # the variants change one option of this run
+    base = module_runs(results.get(first))
     top = sizes[-1]
     for name in meta.get("variants") or []:
         result = results.get(name)
@@ -121,8 +122,8 @@ def build(workdir):
             verdicts.append({"check": "out-of-memory run ends in one sentence", "value": oom.get("msg"), "target": None,
                              "ok": oom_entry["ok"]})
 
-    config = ((results.get("module-bs32") or {}).get("metrics") or {}).get("config")
-    environment = (results.get("module-bs32") or {}).get("environment")
+    config = ((results.get(first) or {}).get("metrics") or {}).get("config")
+    environment = (results.get(first) or {}).get("environment")
     return {"meta": meta, "comparison": comparison, "verdicts": verdicts, "variants": variants, "oom": oom_entry,
             "module_config": config, "environment": environment}
 
@@ -153,7 +154,7 @@ def markdown(summary):
     if summary["variants"]:
         top = (meta.get("world_sizes") or [1])[-1]
         lines.append("")
-        lines.append("## Module variants at batch 32 (one option changed from the default)")
+        lines.append("## Module variants at batch %s (one option changed from the default)" % (meta.get("batches") or [32])[0])
         lines.append("")
         lines.append("| variant | changed | img/s per world size | scaling | vs default at world size %s | status |" % top)
         lines.append("| --- | --- | --- | --- | --- | --- |")
@@ -170,7 +171,7 @@ def markdown(summary):
         lines.append("%s: %s" % (summary["oom"]["status"], summary["oom"]["msg"]))
     if summary["module_config"]:
         lines.append("")
-        lines.append("## Module configuration (batch 32 run)")
+        lines.append("## Module configuration (batch %s run)" % (meta.get("batches") or [32])[0])
         lines.append("")
         lines.append("```")
         lines.append(json.dumps(summary["module_config"], indent=1, sort_keys=True))
