@@ -86,11 +86,13 @@ run_sanity() {
 
 ai_python() {
   # The stand-in AI venv (torch CPU build) that the GPU modules' tests run real workers under.
-  [ -n "${VAULTCUBE_AI_PYTHON:-}" ] || VAULTCUBE_AI_PYTHON=$("$ROOT/scripts/ai-venv.sh")
+  [ -n "${VAULTCUBE_AI_PYTHON:-}" ] || VAULTCUBE_AI_PYTHON=$("$ROOT/scripts/ai-venv.sh") || return 1
   export VAULTCUBE_AI_PYTHON
 }
 
 run_unit() {
+  # Some unit tests run the torch worker scripts for real on the CPU (under coverage) with the
+  # stand-in AI venv; it is made here on first use (about a minute).
   ai_python
   sync_src
   (cd "$SRC" && python -m pytest -q tests/unit -p no:cacheprovider \

@@ -512,3 +512,113 @@ def process_memory_mib(reader, handle):
         if pid is not None and used is not None:
             result[int(pid)] = result.get(int(pid), 0) + _mib(used)
     return result
+# --- Telemetry over a run (ddp_benchmark; usable by any module that waits on a workload) -------
+
+class TelemetrySampler:
+    """Samples every GPU's utilisation, memory, temperature and power while a workload runs.
+
+    Made to be driven from a wait loop (``_proc.ChildRun.wait(on_tick=sampler.tick)``), so no
+    thread runs beside the module and nothing runs inside the measured processes. ``tick()``
+    reads at most once per ``interval`` seconds. Rows are compact tuples (see ``FIELDS``);
+    ``window()`` summarises them per GPU between two wall-clock times.
+
+    NVML's "GPU utilisation" is the share of the driver's last sample period (1/6 s to 1 s,
+    depending on the product) during which at least one kernel was running on the GPU. It says
+    nothing about how many SMs those kernels used: a single small kernel that keeps the GPU
+    busy reads 100 %.
+    """
+
+    FIELDS = ("time", "gpu", "utilization_gpu_percent", "memory_used_mib", "temperature_c", "power_w")
+
+    def __init__(self, nvml, interval=0.2):
+        self.nvml = nvml
+        self.interval = interval
+        self.reader = None
+        self.handles = []
+        self.devices = []
+        self.rows = []
+        self.reason = None
+        self._last = 0.0
+        self._open = False
+
+    def open(self):
+        """Initialise NVML and list the GPUs. Returns None, or why sampling is not possible."""
+        if self.nvml is None:
+            self.reason = "the NVML binding is not available"
+            return self.reason
+        try:
+            self.nvml.nvmlInit()
+        except self.nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+            self.reason = init_failure_reason(exc)
+            return self.reason
+        except OSError as exc:
+            self.reason = "the NVML library could not be loaded: %s" % exc
+            return self.reason
+        self._open = True
+        self.reader = Reader(self.nvml)
+        count = self.nvml.nvmlDeviceGetCount()
+        self.handles = [self.nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+        for index, handle in enumerate(self.handles):
+            pci = self.reader.get("nvmlDeviceGetPciInfo", handle)
+            self.devices.append({
+                "index": index,
+                "name": _text(self.reader.get("nvmlDeviceGetName", handle)),
+                "uuid": _text(self.reader.get("nvmlDeviceGetUUID", handle)),
+                "pci_bus_id": _text(getattr(pci, "busId", None)) if pci is not None else None,
+            })
+        if not count:
+            self.reason = "the NVIDIA driver reports no GPU"
+        return self.reason
+
+    def tick(self, *_args):
+        """Read every GPU once, unless the last reading is younger than ``interval``."""
+        if not self._open or not self.handles:
+            return
+        now = time.time()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        for index, handle in enumerate(self.handles):
+            try:
+                row = telemetry_sample(self.reader, handle, index)
+            except self.nvml.NVMLError:  # pylint: disable=catching-non-exception
+                continue
+            self.rows.append((row["time"], index, row["utilization_gpu_percent"], row["memory_used_mib"],
+                              row["temperature_c"], row["power_w"]))
+
+    def interconnect(self):
+        if not self._open or len(self.handles) < 2:
+            return None
+        return interconnect(self.reader, self.handles)
+
+    def close(self):
+        if self._open:
+            self._open = False
+            try:
+                self.nvml.nvmlShutdown()
+            except self.nvml.NVMLError:  # pylint: disable=catching-non-exception
+                pass
+
+    def window(self, start, end, gpus=None):
+        """Per GPU within [start, end]: sample count, utilisation mean/min/max, peak memory,
+        peak temperature, mean power. GPUs without a sample in the window are left out."""
+        summary = {}
+        for t, gpu, util, mem, temp, power in self.rows:
+            if t < start or t > end or (gpus is not None and gpu not in gpus):
+                continue
+            acc = summary.setdefault(gpu, {"util": [], "mem": [], "temp": [], "power": []})
+            for key, value in (("util", util), ("mem", mem), ("temp", temp), ("power", power)):
+                if value is not None:
+                    acc[key].append(value)
+        out = {}
+        for gpu, acc in sorted(summary.items()):
+            out[gpu] = {
+                "samples": max(len(acc["util"]), len(acc["mem"])),
+                "utilization_mean_percent": round(sum(acc["util"]) / len(acc["util"]), 1) if acc["util"] else None,
+                "utilization_min_percent": min(acc["util"]) if acc["util"] else None,
+                "utilization_max_percent": max(acc["util"]) if acc["util"] else None,
+                "memory_used_max_mib": max(acc["mem"]) if acc["mem"] else None,
+                "temperature_max_c": max(acc["temp"]) if acc["temp"] else None,
+                "power_mean_w": round(sum(acc["power"]) / len(acc["power"]), 1) if acc["power"] else None,
+            }
+        return out
