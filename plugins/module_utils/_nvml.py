@@ -492,6 +492,8 @@ class XidWatcher:
             except Exception:  # pylint: disable=broad-except
                 pass
             self.event_set = None
+
+
 def memory_used_mib(reader, handle):
     """(used, total) device memory of one GPU in MiB, or (None, None)."""
     memory = reader.get("nvmlDeviceGetMemoryInfo", handle)
@@ -512,7 +514,10 @@ def process_memory_mib(reader, handle):
         if pid is not None and used is not None:
             result[int(pid)] = result.get(int(pid), 0) + _mib(used)
     return result
+
+
 # --- Telemetry over a run (ddp_benchmark; usable by any module that waits on a workload) -------
+
 
 class TelemetrySampler:
     """Samples every GPU's utilisation, memory, temperature and power while a workload runs.
