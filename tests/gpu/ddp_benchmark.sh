@@ -57,6 +57,16 @@ else
   variants=(no-bucket-view sync-buffers cuda-graphs static-graph)
   settings="ResNet-50 224x224, bf16 autocast, channels_last, synthetic data on the GPU, SGD"
 fi
+# Follow-up runs can narrow the plan: DDP_BATCHES="32" keeps those batch sizes only,
+# DDP_VARIANTS="cuda-graphs static-graph" replaces the variant list.
+if [ -n "${DDP_BATCHES:-}" ]; then
+  nb=(); nw=(); ns=()
+  for i in "${!batches[@]}"; do
+    case " $DDP_BATCHES " in *" ${batches[$i]} "*) nb+=("${batches[$i]}"); nw+=("${warm[$i]}"); ns+=("${steps[$i]}") ;; esac
+  done
+  batches=("${nb[@]}"); warm=("${nw[@]}"); steps=("${ns[@]}")
+fi
+[ -n "${DDP_VARIANTS:-}" ] && read -r -a variants <<<"$DDP_VARIANTS"
 say "machine: $gpus GPU(s), world sizes $sizes, python $py"
 
 # --- 1. the reference ------------------------------------------------------------------------
