@@ -289,8 +289,8 @@ def run(module):
             parts.append("the %s kernel modules" % plan["flavour"])
         if plan["cuda_version"]:
             parts.append("CUDA %s" % plan["cuda_version"])
-        msg = "%s: %s suit %s." % ("Found " + names if found else "Judged " + names, C.join_words(parts),
-                                   "them" if len(devices) > 1 else "it")
+        msg = "%s: %s %s %s." % ("Found " + names if found else "Judged " + names, C.join_words(parts),
+                                 "suits" if len(parts) == 1 else "suit", "them" if len(devices) > 1 else "it")
     else:
         msg = "Found no NVIDIA GPU: %s." % detection.get("reason")
 
