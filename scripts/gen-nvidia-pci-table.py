@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Regenerate the PCI device table in plugins/module_utils/_nvidia_compat.py from pci.ids.
 
-    scripts/gen-nvidia-pci-table.py /path/to/pci.ids
+    python3 scripts/gen-nvidia-pci-table.py /path/to/pci.ids
 
 pci.ids is the PCI ID Repository's list (https://pci-ids.ucw.cz), packaged by Debian as
 ``pci.ids``; ``apt-get download pci.ids`` in a Debian container fetches it. Only display

@@ -381,7 +381,7 @@ def _read(path):
     try:
         with open(path) as handle:
             return handle.read().strip()
-    except (IOError, OSError):
+    except OSError:
         return None
 
 
@@ -465,7 +465,7 @@ def secure_boot_from_efivars(efi_root="/sys/firmware/efi"):
     try:
         with open(path, "rb") as handle:
             data = handle.read()
-    except (IOError, OSError):
+    except OSError:
         return None
     # 4 bytes of attributes, then the value byte.
     if len(data) >= 5:

@@ -105,8 +105,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _cuda
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _proc
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _cuda, _proc
 
 
 def find_toolkits(module):
@@ -136,9 +135,9 @@ def query_devices(module):
         report = _cuda.parse_worker_output(child.stdout())
         if report is None:
             tail = child.stderr_tail(3)
-            return {"devices": [], "driver_cuda_version": None,
-                    "error": "the device query %s%s" % (_proc.describe_exit(rc, child.timed_out, child.timeout),
-                                                         (": " + tail[-1]) if tail else "")}
+            how = _proc.describe_exit(rc, child.timed_out, child.timeout)
+            detail = (": " + tail[-1]) if tail else ""
+            return {"devices": [], "driver_cuda_version": None, "error": "the device query %s%s" % (how, detail)}
         return report
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

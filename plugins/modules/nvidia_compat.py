@@ -157,7 +157,7 @@ gpus:
     last_cuda: {description: Newest CUDA that compiles for it (V(null) = no limit)., type: str}
     open_ok: {description: Whether the open kernel modules drive it., type: bool}
     open_required: {description: Whether only the open kernel modules drive it., type: bool}
-    verdict: {description: V(compatible), V(incompatible) or V(unknown)., type: str}
+    verdict: {description: "V(compatible), V(incompatible) or V(unknown).", type: str}
 devices:
   description: Every GPU judged, one entry per device, with its PCI slot and where it was found.
   returned: always
@@ -225,7 +225,7 @@ def detect_driver(module):
     try:
         with open(path) as handle:
             parsed = C.parse_proc_version(handle.read())
-    except (IOError, OSError):
+    except OSError:
         parsed = None
     if parsed:
         parsed.update({"loaded": True, "source": path})
