@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# GPU run for issue 7 (layer 2), expected run time about 45 s (budget 60 s); every step has a
-# timeout, so the worst case is about 4 minutes.
+# GPU run for issue 7 (layer 2), expected run time about 60 s (plus the wrapper's ~20 s setup);
+# every step has a timeout within one deadline, so the script never runs longer than 150 s.
 #
 # Runs `ansible-playbook vaultcube.demobox.site --tags layer2` (the nvidia_driver and cuda roles)
 # against the GPU machine itself, in their "already present" path: the machine has driver 580
@@ -9,16 +9,25 @@
 #   * keep the driver and the toolkit and change nothing: zero changed in the play recap,
 #   * leave every GPU setting alone: nvidia_driver_tuning is false, and an nvidia-smi shim first on
 #     PATH refuses any setting option (-pm, -pl, clocks, compute mode, reset, ECC, MIG).
-# A check-mode run (also zero changes expected) comes first; the real run happens only if the
-# check run proposes no change, else it is run with nvidia_driver_existing/cuda_existing: keep and
-# the log says what auto would have changed. Then the nvidia_tuning module runs in check mode only,
+# A check-mode run (also zero changes expected) comes first; then the real run, twice (the second
+# shows idempotence). The real runs use the defaults (nvidia_driver_existing/cuda_existing: auto)
+# only if the check run proposes no change, else they run with existing: keep and the log says
+# what auto would have changed. Then the nvidia_tuning module runs in check mode only,
 # to show what the demo box's tuning would do on this GPU (it changes nothing). The precheck's
 # verdict (the nvidia_driver role's nvidia_compat result) is saved with the roles' results.
 # Files in $OUT: layer2.log (this output, written by the wrapper), layer2-recap.txt (the play
 # recaps), layer2-result.json (the roles' results and the module outputs), layer2-summary.md.
+# LAYER2_EXTRA_VARS (a JSON object, optional) adds variables: only tests/gpu/layer2-rehearsal.sh
+# uses it (a stand-in machine without libcuda); the GPU run needs none, nor the two timing
+# variables below.
 set -u
 : "${OUT:?OUT must be set}"
 start=$(date +%s)
+# LAYER2_DEADLINE_S / LAYER2_STEP_S: only for the rehearsal on a slow, shared CPU machine.
+deadline=$(( start + ${LAYER2_DEADLINE_S:-150} ))
+step_s=${LAYER2_STEP_S:-60}
+# left CAP: seconds for the next step, at most CAP and never past the deadline (at least 1).
+left() { local l=$(( deadline - $(date +%s) )); [ "$l" -gt "$1" ] && l=$1; [ "$l" -lt 1 ] && l=1; echo "$l"; }
 py=$(command -v python3)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -70,11 +79,14 @@ all:
       ansible_python_interpreter: $py
 INV
 become=()
-[ "$(id -u)" = 0 ] && become=(-e ansible_become=false)
+[ "$(id -u)" = 0 ] && become=(-e '{"ansible_become": false}')
 cat > "$work/vars.json" <<VARS
 {"nvidia_driver_tuning": false, "nvidia_driver_reboot": false, "nvidia_driver_expected_gpu_count": $visible,
  "cuda_search_paths": ["${nvcc:-/nonexistent/nvcc}"], "cuda_version": "13.0", "nvidia_driver_branch": "580"}
 VARS
+extra=()
+[ -n "${LAYER2_EXTRA_VARS:-}" ] && extra=(-e "$LAYER2_EXTRA_VARS")
+echo "variables: $(cat "$work/vars.json") ${LAYER2_EXTRA_VARS:-}"
 # The roles' results, written by a last play that runs after layer 2.
 cat > "$work/results.yml" <<'PLAY'
 - name: Write the layer 2 roles' results.
@@ -102,8 +114,9 @@ PLAYS
 run_site() {  # run_site LABEL EXTRA_ARGS...
   local label=$1; shift
   step "ansible-playbook site --tags layer2 ($label)"
-  RESULTS_FILE="$work/results-$label.json" timeout 90 ansible-playbook "$work/both.yml" -i "$work/inventory.yml" \
-    --tags layer2,always "${become[@]}" -e "@$work/vars.json" "$@" > "$work/$label.out" 2>&1
+  RESULTS_FILE="$work/results-$label.json" timeout "$(left "$step_s")" ansible-playbook "$work/both.yml" \
+    -i "$work/inventory.yml" --tags layer2,always "${become[@]}" -e "@$work/vars.json" "${extra[@]}" "$@" \
+    > "$work/$label.out" 2>&1
   local rc=$?
   cat "$work/$label.out"
   { echo "### $label (exit $rc)"; sed -n '/PLAY RECAP/,$p' "$work/$label.out"; } >> "$OUT/layer2-recap.txt"
@@ -112,33 +125,38 @@ run_site() {  # run_site LABEL EXTRA_ARGS...
 changed_of() { sed -n '/PLAY RECAP/,$p' "$1" | grep -o 'changed=[0-9]*' | awk -F= '{s += $2} END {print (NR ? s : "?")}'; }
 
 : > "$OUT/layer2-recap.txt"
-run_site check --check -e cuda_verify_compile=false
+run_site check --check -e '{"cuda_verify_compile": false}'
 check_rc=$?
 check_changed=$(changed_of "$work/check.out")
 mode=auto
+keep=()
 if [ "$check_rc" != 0 ] || [ "$check_changed" != 0 ]; then
-  echo "layer2.sh: the check run proposed $check_changed change(s) (exit $check_rc); the real run keeps everything explicitly."
+  echo "layer2.sh: the check run proposed $check_changed change(s) (exit $check_rc); the real runs keep everything explicitly."
   echo '{"nvidia_driver_existing": "keep", "cuda_existing": "keep"}' > "$work/keep.json"
   mode=keep
-  run_site real -e "@$work/keep.json"
-else
-  run_site real
+  keep=(-e "@$work/keep.json")
 fi
+run_site real "${keep[@]}"
 real_rc=$?
 real_changed=$(changed_of "$work/real.out")
+run_site again "${keep[@]}"
+again_rc=$?
+again_changed=$(changed_of "$work/again.out")
 
 step "nvidia_tuning in check mode (what the demo box's tuning would do here; nothing is set)"
-ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json timeout 30 \
+ANSIBLE_LOAD_CALLBACK_PLUGINS=1 ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json timeout "$(left 30)" \
   ansible localhost -i "$work/inventory.yml" "${become[@]}" --check -m vaultcube.demobox.nvidia_tuning \
   -a '{"persistence_mode": true, "power_limit": "max", "cpu_governor": "performance"}' > "$work/tuning.out" 2>"$work/tuning.err"
 tuning_rc=$?
 cat "$work/tuning.out" "$work/tuning.err"
 
-"$py" - "$work" "$OUT" "$check_rc" "$check_changed" "$real_rc" "$real_changed" "$tuning_rc" "$mode" <<'PY'
-import json, os, re, sys
+"$py" - "$work" "$OUT" "$check_rc" "$check_changed" "$real_rc" "$real_changed" "$tuning_rc" "$mode" \
+  "$again_rc" "$again_changed" <<'PY'
+import json, os, sys
 work, out = sys.argv[1], sys.argv[2]
 check_rc, check_changed, real_rc, real_changed, tuning_rc = sys.argv[3:8]
 mode = sys.argv[8]
+again_rc, again_changed = sys.argv[9:11]
 def load(name):
     try:
         return json.load(open(os.path.join(work, name)))
@@ -153,6 +171,7 @@ def adhoc_json(name):
         return None
 result = {"check": {"rc": int(check_rc), "changed": check_changed, "roles": load("results-check.json")},
           "real": {"rc": int(real_rc), "changed": real_changed, "roles": load("results-real.json"), "existing": mode},
+          "again": {"rc": int(again_rc), "changed": again_changed, "roles": load("results-again.json")},
           "tuning_check_mode": adhoc_json("tuning.out")}
 json.dump(result, open(os.path.join(out, "layer2-result.json"), "w"), indent=2, sort_keys=True)
 roles = result["real"]["roles"] or {}
@@ -162,6 +181,7 @@ tuning = result["tuning_check_mode"] or {}
 rows = [
     ("check run (--check)", "exit %s, changed=%s" % (check_rc, check_changed), check_rc == "0" and check_changed == "0"),
     ("real run", "exit %s, changed=%s (existing: %s)" % (real_rc, real_changed, mode), real_rc == "0" and real_changed == "0"),
+    ("real run again", "exit %s, changed=%s" % (again_rc, again_changed), again_rc == "0" and again_changed == "0"),
     ("nvidia_driver", "%s: %s" % (drv.get("action"), (drv.get("reason") or "").strip()), drv.get("action") == "kept"),
     ("cuda", "%s: %s" % (cuda.get("action"), (cuda.get("reason") or "").strip()), cuda.get("action") == "kept"),
     ("precheck (Hopper)", compat.get("msg", "?"), compat.get("compatible") is True and any(
