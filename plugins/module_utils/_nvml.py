@@ -379,3 +379,16 @@ def telemetry_sample(reader, handle, index):
         "clocks_event_reasons_mask": mask,
         "clocks_event_reasons": decode_clock_event_reasons(mask),
     }
+
+
+def monitor_sample(reader, handle, index):
+    """telemetry_sample plus what a live view shows beside it (limits, totals, fan, P-state)."""
+    row = telemetry_sample(reader, handle, index)
+    memory = reader.get("nvmlDeviceGetMemoryInfo", handle)
+    row.update({
+        "memory_total_mib": _mib(getattr(memory, "total", None)),
+        "power_limit_w": _watts(reader.get("nvmlDeviceGetEnforcedPowerLimit", handle)),
+        "fan_speed_percent": reader.get("nvmlDeviceGetFanSpeed", handle),
+        "performance_state": reader.get("nvmlDeviceGetPerformanceState", handle),
+    })
+    return row
