@@ -24,9 +24,15 @@ def pip_failure(output, source, python=None):
     return _frameworks.pip_failure(output, source, python)
 
 
+def pip_specs(packages):
+    """{name: version} -> ['name==version', ...] (sorted; a null version leaves the package out)."""
+    return _frameworks.pip_specs(packages)
+
+
 class FilterModule(object):  # pylint: disable=too-few-public-methods
     def filters(self):
         return {
             "ai_frameworks_plan": ai_frameworks_plan,
             "pip_failure": pip_failure,
+            "pip_specs": pip_specs,
         }

@@ -307,7 +307,7 @@ def tensorflow_note(gpus):
     return TENSORFLOW_BLACKWELL_NOTE % (", ".join(caps), ", sm_".join(c.replace(".", "") for c in caps))
 
 
-def _specs(packages):
+def pip_specs(packages):
     specs = []
     for name in sorted(packages or {}):
         version = packages[name]
@@ -332,13 +332,13 @@ def plan(facts, matrix, requested="auto", torch=True, tensorflow=None, vllm=None
     frameworks = []
 
     if torch:
-        if not _specs(entry.get("torch")):
+        if not pip_specs(entry.get("torch")):
             raise PlanError("ai_frameworks_matrix pins no torch packages for the %s variant." % name)
         frameworks.append("torch")
 
     no_tf_code = _tensorflow_native(matrix, gpus) if entry.get("cuda") else []
     if tensorflow is None:
-        install_tf = not no_tf_code and bool(_specs(entry.get("tensorflow")))
+        install_tf = not no_tf_code and bool(pip_specs(entry.get("tensorflow")))
         if no_tf_code:
             notes.append("TensorFlow is off by default here: %s." % tensorflow_note(no_tf_code))
     else:
@@ -346,12 +346,12 @@ def plan(facts, matrix, requested="auto", torch=True, tensorflow=None, vllm=None
         if install_tf and no_tf_code:
             notes.append("TensorFlow is installed as asked, but %s." % tensorflow_note(no_tf_code))
     if install_tf:
-        if not _specs(entry.get("tensorflow")):
+        if not pip_specs(entry.get("tensorflow")):
             raise PlanError("TensorFlow was asked for, but ai_frameworks_matrix pins no tensorflow package for the "
                             "%s variant." % name)
         frameworks.append("tensorflow")
 
-    vllm_specs = _specs(entry.get("vllm"))
+    vllm_specs = pip_specs(entry.get("vllm"))
     if vllm is None:
         install_vllm = bool(vllm_specs) and bool(torch)
     else:
@@ -363,7 +363,7 @@ def plan(facts, matrix, requested="auto", torch=True, tensorflow=None, vllm=None
         if not vllm_specs:
             raise PlanError("vLLM was asked for, but ai_frameworks_matrix pins no vllm for the %s variant (its wheels "
                             "are built against one torch and CUDA): choose a variant that pins it (%s)." % (
-                                name, _or_list(sorted(v for v, e in matrix["variants"].items() if _specs(e.get("vllm"))))))
+                                name, _or_list(sorted(v for v, e in matrix["variants"].items() if pip_specs(e.get("vllm"))))))
         pinned_torch = (entry.get("torch") or {}).get("torch")
         wanted = (entry.get("vllm_torch") or "").strip()
         if wanted and pinned_torch and base_version(pinned_torch) != base_version(wanted):
@@ -371,11 +371,11 @@ def plan(facts, matrix, requested="auto", torch=True, tensorflow=None, vllm=None
                             "ai_frameworks_matrix." % ((entry.get("vllm") or {}).get("vllm"), wanted, name, pinned_torch))
         frameworks.append("vllm")
 
-    packages = _specs(matrix.get("common"))
+    packages = pip_specs(matrix.get("common"))
     for framework in frameworks:
-        packages.extend(_specs(entry.get(framework)))
+        packages.extend(pip_specs(entry.get(framework)))
     if jupyter:
-        packages.extend(_specs(matrix.get("jupyter")))
+        packages.extend(pip_specs(matrix.get("jupyter")))
     torch_pin = (entry.get("torch") or {}).get("torch") if torch else None
     return {
         "variant": name,
@@ -386,7 +386,7 @@ def plan(facts, matrix, requested="auto", torch=True, tensorflow=None, vllm=None
         "driver_cuda": selection["driver_cuda"],
         "gpus": selection["gpus"],
         "frameworks": frameworks,
-        "bootstrap": _specs(matrix.get("common")),
+        "bootstrap": pip_specs(matrix.get("common")),
         "packages": _dedupe(packages),
         "expected_versions": _expected_versions(entry, frameworks),
         "torch": torch_pin,
@@ -429,10 +429,11 @@ def versions_match(installed, expected):
     return base_version(installed) == expected
 
 
-_NOT_FOUND = re.compile(r"No matching distribution found for ([^\s;]+)")
-_NO_VERSION = re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)")
+_NOT_FOUND = re.compile(r"No matching distribution found for ([^\s;\\]+)")
+_NO_VERSION = re.compile(r"Could not find a version that satisfies the requirement ([^\s;\\]+)")
 _CONFLICT = re.compile(r"Cannot install (.+?) because these package versions have conflicting dependencies")
-_CAUSED = re.compile(r"The conflict is caused by:\s*\n((?:\s+.+\n?)+)")
+_NO_DISTRIBUTION = re.compile(r"no matching distributions available for your environment:\s*\n((?:[ \t]+\S+\n?)+)")
+_CAUSED = re.compile(r"The conflict is caused by:[ \t]*\n((?:[ \t]+\S.*\n?)+)")
 
 
 def pip_failure(output, source, python=None):
@@ -443,6 +444,16 @@ def pip_failure(output, source, python=None):
     if match:
         package = match.group(1).rstrip(".")
         return "%s could not be found in %s%s." % (package, source, where)
+    # pip 24+ reports a pin with no candidate under a constraint (pip.conf) as a conflict, then
+    # names the package that has no distribution at all.
+    missing = _NO_DISTRIBUTION.search(text)
+    if missing:
+        names = [n.strip() for n in missing.group(1).splitlines() if n.strip()]
+        requested = []
+        for name in names:
+            pin = re.search(r"The user requested (%s[^\s]*)" % re.escape(name), text)
+            requested.append(pin.group(1) if pin else name)
+        return "%s could not be found in %s%s." % (" and ".join(requested), source, where)
     if _CONFLICT.search(text) or "ResolutionImpossible" in text:
         caused = _CAUSED.search(text)
         detail = ""

@@ -11,7 +11,7 @@ module: ai_frameworks_facts
 short_description: Check that the AI frameworks import in their venv and use every GPU
 version_added: "0.1.0"
 description:
-  - Runs a probe under the AI venv's python (O(python)), one child process per framework: it
+  - Runs a probe under the AI venv's python (O(python)), one child process per framework. The probe
     imports the framework, reports its version, the CUDA it was built for and the devices it sees,
     and runs a small fp32 matmul on every GPU it sees (on the CPU when it sees none), checked
     against a float64 reference.
@@ -50,8 +50,8 @@ options:
     type: str
   expected_versions:
     description:
-      - Versions the frameworks must have, for example V({torch: 2.11.0+cu130, vllm: 0.25.0}). A
-        version without a local label (V(+cu130)) matches any build of it. Not judged when unset.
+      - "Versions the frameworks must have, for example V({torch: 2.11.0+cu130, vllm: 0.25.0}). A
+        version without a local label (V(+cu130)) matches any build of it. Not judged when unset."
     type: dict
   matmul_size:
     description:
