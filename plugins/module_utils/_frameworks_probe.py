@@ -16,6 +16,7 @@ Frameworks are imported inside functions, so this file imports cleanly where the
 from __future__ import absolute_import, division, print_function
 
 import json
+import math
 import os
 import platform
 import sys
@@ -74,7 +75,7 @@ def _torch_matmul(torch, device, size):
         entry["ms"] = round((time.time() - start) * 1000.0, 3)
         error = ((product.cpu().double() - reference).abs().max() / reference.abs().max()).item()
         entry["max_rel_error"] = error
-        entry["ok"] = bool(error == error and error < MATMUL_TOLERANCE)  # NaN != NaN
+        entry["ok"] = bool(not math.isnan(error) and error < MATMUL_TOLERANCE)
     except Exception as exc:  # pylint: disable=broad-except
         entry["ok"] = False
         entry["error"] = _error_text(exc)
@@ -184,7 +185,7 @@ def probe_tensorflow(size):
                 error = float(tf.reduce_max(tf.abs(tf.cast(product, tf.float64) - reference))) / scale
             entry["ms"] = round((time.time() - start) * 1000.0, 3)
             entry["max_rel_error"] = error
-            entry["ok"] = bool(error == error and error < MATMUL_TOLERANCE)
+            entry["ok"] = bool(not math.isnan(error) and error < MATMUL_TOLERANCE)
         except Exception as exc:  # pylint: disable=broad-except
             entry["ok"] = False
             entry["error"] = _error_text(exc)

@@ -86,7 +86,7 @@ def memory(proc="/proc"):
     info = {}
     try:
         for line in _read(os.path.join(proc, "meminfo")).splitlines():
-            key, _, rest = line.partition(":")
+            key, dummy, rest = line.partition(":")
             info[key] = int(rest.split()[0]) // 1024  # kB -> MiB
     except (OSError, ValueError, IndexError):
         return {"mem_used_mib": None, "mem_total_mib": None, "swap_used_mib": None, "swap_total_mib": None}
@@ -116,7 +116,7 @@ def filesystems(proc="/proc", statvfs=os.statvfs):
         device, mountpoint, fstype = parts[0], parts[1].replace("\\040", " "), parts[2]
         if fstype in REAL_FS or mountpoint == "/":
             mounts.append((device, mountpoint))
-    if not any(m == "/" for _, m in mounts):
+    if not any(mount[1] == "/" for mount in mounts):
         mounts.insert(0, ("rootfs", "/"))
     mounts.sort(key=lambda item: (item[1] != "/", item[1]))
     for device, mountpoint in mounts:
@@ -293,8 +293,8 @@ def render(snapshot, number, count, interval, gpu, hostname=None):
             host["mem_used_mib"] / 1024.0, host["mem_total_mib"] / 1024.0,
             round(100.0 * host["mem_used_mib"] / host["mem_total_mib"]),
             (host["swap_used_mib"] or 0) / 1024.0, (host["swap_total_mib"] or 0) / 1024.0))
-    lines.append("Disk  read %s MB/s  write %s MB/s" % (_v(host["disk_read_mb_s"], "%.1f"),
-                                                         _v(host["disk_write_mb_s"], "%.1f")))
+    lines.append("Disk  read %s MB/s  write %s MB/s" % (
+        _v(host["disk_read_mb_s"], "%.1f"), _v(host["disk_write_mb_s"], "%.1f")))
     for disk in host["disks"][:8]:
         lines.append("      %-24s %8.1f / %8.1f GiB (%d%%)" % (
             disk["mount"][:24], disk["used_gib"], disk["total_gib"], round(disk["used_percent"])))
@@ -384,8 +384,9 @@ def _on_signal(signum, frame):  # pylint: disable=unused-argument
     raise _Stop()
 
 
-def run(args, monitor, out=sys.stdout, sleep=time.sleep):
+def run(args, monitor, out=None, sleep=time.sleep):
     """Sample until --count or a signal. Returns the number of samples taken."""
+    out = sys.stdout if out is None else out
     log = None
     if args.csv:
         directory = os.path.dirname(os.path.abspath(args.csv))
@@ -434,4 +435,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

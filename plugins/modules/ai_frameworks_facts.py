@@ -162,7 +162,7 @@ WORKER_MAIN = (
     "import sys\n"
     "sys.path.insert(0, __import__('os').path.dirname(__file__))\n"
     "import _frameworks_probe\n"
-    "sys.exit(_frameworks_probe.main(sys.argv[1:]))\n"
+    "raise SystemExit(_frameworks_probe.main(sys.argv[1:]))\n"
 )
 LABELS = {"torch": "PyTorch", "tensorflow": "TensorFlow", "vllm": "vLLM"}
 

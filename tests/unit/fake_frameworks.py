@@ -120,7 +120,7 @@ def fake_torch(gpus=(), version="2.11.0+cu130", cuda="13.0",
 
     def randn(rows, cols, generator=None, dtype=None):
         rng = generator.rng if generator is not None else random.Random(0)
-        return Matrix([[rng.gauss(0, 1) for _ in range(cols)] for _ in range(rows)], owner=owner)
+        return Matrix([[rng.gauss(0, 1) for dummy_col in range(cols)] for dummy_row in range(rows)], owner=owner)
 
     torch.Generator = Generator
     torch.randn = randn
@@ -167,7 +167,7 @@ def fake_tensorflow(gpus=(), version="2.21.0", cuda="12.5.1", wrong=(), broken=(
 
     def stateless_normal(shape, seed, dtype):
         rng = random.Random(str(list(seed)))
-        return Matrix([[rng.gauss(0, 1) for _ in range(shape[1])] for _ in range(shape[0])], "/CPU:0", dtype, owner)
+        return Matrix([[rng.gauss(0, 1) for dummy_col in range(shape[1])] for dummy_row in range(shape[0])], "/CPU:0", dtype, owner)
 
     def matmul(a, b):
         owner.check(current["device"])

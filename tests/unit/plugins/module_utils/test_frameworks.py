@@ -96,8 +96,10 @@ def test_auto_matches_the_hardware_tables(driver, cap, count, reported):
         assert chosen["driver_cuda"] == F.pair_text(DRIVER_CUDA[driver])
 
 
-@pytest.mark.parametrize("variant,cap,driver", list(itertools.product(PREFER + ["cpu"], sorted(RUNS_ON),
-                                                                        ["550.163.01", "570.124.06", "580.159.04"])))
+EXPLICIT_DRIVERS = ["550.163.01", "570.124.06", "580.159.04"]
+
+
+@pytest.mark.parametrize("variant,cap,driver", list(itertools.product(PREFER + ["cpu"], sorted(RUNS_ON), EXPLICIT_DRIVERS)))
 def test_explicit_variants_are_refused_exactly_when_they_cannot_work(variant, cap, driver):
     host = facts([cap], driver)
     if variant == "cpu":

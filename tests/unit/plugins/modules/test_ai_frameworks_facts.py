@@ -81,8 +81,8 @@ def test_cpu_host_says_cpu(capsys, monkeypatch):
     code, out = run_module({}, FakeNVML(init_error=12), capsys, monkeypatch)
     assert code == 0 and out["passed"] is True
     c = checks(out)
-    assert c["frameworks.torch.gpus"]["message"] == ("torch 2.13.0+cpu (a CPU-only build) sees no GPU, as expected "
-                                                    "here: it runs on the CPU.")
+    assert c["frameworks.torch.gpus"]["message"] == (
+        "torch 2.13.0+cpu (a CPU-only build) sees no GPU, as expected here: it runs on the CPU.")
     assert c["frameworks.torch.cuda_build"]["status"] == "info"
     assert c["frameworks.torch.matmul"]["message"] == "A 8x8 fp32 matmul is right on cpu (the CPU: no GPU here)."
     assert "frameworks.torch.arch" not in c
@@ -153,8 +153,8 @@ def test_tensorflow_on_cpu_and_on_gpus(capsys, monkeypatch):
     code, out = run_module({"frameworks": ["tensorflow"]}, FakeNVML(init_error=12), capsys, monkeypatch)
     assert code == 0 and out["passed"] is True
     c = checks(out)
-    assert c["frameworks.tensorflow.gpus"]["message"] == ("TensorFlow 2.21.0 (a CPU-only build) sees no GPU, as "
-                                                         "expected here: it runs on the CPU.")
+    assert c["frameworks.tensorflow.gpus"]["message"] == (
+        "TensorFlow 2.21.0 (a CPU-only build) sees no GPU, as expected here: it runs on the CPU.")
     assert c["frameworks.tensorflow.matmul"]["message"] == "A 8x8 fp32 matmul is right on /CPU:0 (the CPU: no GPU here)."
 
     install(monkeypatch, tensorflow=fake_tensorflow([("NVIDIA GeForce RTX 5090", (12, 0))], broken=["/GPU:0"]))
