@@ -381,6 +381,19 @@ def telemetry_sample(reader, handle, index):
     }
 
 
+def monitor_sample(reader, handle, index):
+    """telemetry_sample plus what a live view shows beside it (limits, totals, fan, P-state)."""
+    row = telemetry_sample(reader, handle, index)
+    memory = reader.get("nvmlDeviceGetMemoryInfo", handle)
+    row.update({
+        "memory_total_mib": _mib(getattr(memory, "total", None)),
+        "power_limit_w": _watts(reader.get("nvmlDeviceGetEnforcedPowerLimit", handle)),
+        "fan_speed_percent": reader.get("nvmlDeviceGetFanSpeed", handle),
+        "performance_state": reader.get("nvmlDeviceGetPerformanceState", handle),
+    })
+    return row
+
+
 # --- Health counters and XID events (used by stress_gpu's telemetry sampler) -----------------
 
 NVML_ERROR_TIMEOUT = 10          # nvmlEventSetWait: no event within the timeout
