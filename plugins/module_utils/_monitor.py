@@ -326,7 +326,7 @@ class CsvLog:
         self.path = path
         new = not os.path.exists(path) or os.path.getsize(path) == 0
         self.handle = open(path, "a", newline="")
-        self.writer = csv.DictWriter(self.handle, fieldnames=CSV_FIELDS, extrasaction="ignore")
+        self.writer = csv.DictWriter(self.handle, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
         if new:
             self.writer.writeheader()
 
