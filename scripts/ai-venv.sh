@@ -9,7 +9,9 @@ want=$(sha256sum requirements-ai-test.txt | cut -d' ' -f1)
 if [ -x "$VENV/bin/python" ] && [ "$(cat "$VENV/.stamp" 2>/dev/null)" = "$want" ]; then
   echo "$PWD/$VENV/bin/python"; exit 0
 fi
-py=${AI_PYTHON:-python3}
+# A python3 from outside this checkout: under make, PATH starts with .venv/bin (Python 3.12).
+py=${AI_PYTHON:-$(type -ap python3 | grep -v "^$PWD/" | head -1)}
+py=${py:-python3}
 echo "ai-venv: creating $VENV with $py ($("$py" --version 2>&1)) and torch (CPU); about a minute" >&2
 rm -rf "$VENV"
 "$py" -m venv "$VENV"

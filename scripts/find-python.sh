@@ -22,7 +22,9 @@ try() {  # try CMP CANDIDATE...
   done
 }
 try ">=" "${VAULTCUBE_PYTHON:-}"
-try "==" python3.12 $(pyenv_pythons '3\.12(\.[0-9]+)?$')
-try ">=" python3.13 python3.14 python3 $(pyenv_pythons '3\.(1[3-9])(\.[0-9]+)?$')
+mapfile -t pyenv312 < <(pyenv_pythons '3\.12(\.[0-9]+)?$')
+mapfile -t pyenv_newer < <(pyenv_pythons '3\.(1[3-9])(\.[0-9]+)?$')
+try "==" python3.12 "${pyenv312[@]}"
+try ">=" python3.13 python3.14 python3 "${pyenv_newer[@]}"
 echo "No Python 3.12 or newer was found (ansible-core 2.21 needs it): install python3.12 with python3.12-venv (Ubuntu 24.04 ships it), or 'pyenv install 3.12', or set VAULTCUBE_PYTHON to one." >&2
 exit 1

@@ -25,6 +25,13 @@ stage() {  # stage NAME COMMAND...
 summary() {
   echo; echo "=== summary ==="
   printf '%s\n' "${SUMMARY[@]}"
+  if [ -f "$ROOT/build/coverage.xml" ] && [ -n "$(find "$ROOT/build/coverage.xml" -newer "$ROOT/scripts/test.sh" -mmin -600 2>/dev/null)" ]; then
+    python - "$ROOT/build/coverage.xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+print("coverage of plugins/ (unit tests): %.1f %% of lines" % (float(root.get("line-rate")) * 100))
+PY
+  fi
 }
 
 sync_src() {
@@ -35,6 +42,7 @@ sync_src() {
 }
 
 run_lint() {
+  make -s collection >/dev/null  # ansible-lint resolves our FQCNs; keep the installed copy current
   yamllint -s . && ruff check . && ansible-lint --profile production
 }
 
@@ -47,8 +55,9 @@ sanity_venv() {
     rm -rf "$ROOT/.venv-sanity"
     "$ROOT/$VENV/bin/python" -c 'import sys; print(sys.executable)' >/dev/null
     "$(readlink -f "$ROOT/$VENV/bin/python")" -m venv "$ROOT/.venv-sanity"
-    "$ROOT/.venv-sanity/bin/pip" install -q "$(grep '^ansible-core==' "$ROOT/requirements-dev.txt")" \
-      $(for f in "$req"/sanity.*.txt; do printf -- '-r %s ' "$f"; done)
+    local reqargs=() f
+    for f in "$req"/sanity.*.txt; do reqargs+=(-r "$f"); done
+    "$ROOT/.venv-sanity/bin/pip" install -q "$(grep '^ansible-core==' "$ROOT/requirements-dev.txt")" "${reqargs[@]}"
     echo "$stamp" > "$ROOT/.venv-sanity/.stamp"
   fi
   # ansible-test bootstraps pip in the venvs it makes with a script it downloads from a host we
@@ -75,7 +84,16 @@ run_sanity() {
   (cd "$SRC" && "$ROOT/.venv-sanity/bin/ansible-test" sanity --local --python "$PYVER" --color no)
 }
 
+ai_python() {
+  # The stand-in AI venv (torch CPU build) that the GPU modules' tests run real workers under.
+  [ -n "${VAULTCUBE_AI_PYTHON:-}" ] || VAULTCUBE_AI_PYTHON=$("$ROOT/scripts/ai-venv.sh") || return 1
+  export VAULTCUBE_AI_PYTHON
+}
+
 run_unit() {
+  # Some unit tests run the torch worker scripts for real on the CPU (under coverage) with the
+  # stand-in AI venv; it is made here on first use (about a minute).
+  ai_python
   sync_src
   (cd "$SRC" && python -m pytest -q tests/unit -p no:cacheprovider \
      --cov=plugins --cov-report=term-missing:skip-covered --cov-report=xml:"$ROOT/build/coverage.xml" \
@@ -83,9 +101,14 @@ run_unit() {
 }
 
 run_integration() {
+  ai_python
   make -s collection
   sync_src
-  (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no ${INTEGRATION_TARGETS:-})
+  # ansible-test passes no environment through; integration_config.yml is its way to hand tests variables.
+  echo "vaultcube_ai_python: $VAULTCUBE_AI_PYTHON" > "$SRC/tests/integration/integration_config.yml"
+  local targets=()
+  read -r -a targets <<<"${INTEGRATION_TARGETS:-}"
+  (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no "${targets[@]}")
 }
 
 molecule_scenarios() {  # list scenarios; heavy ones carry a file named HEAVY

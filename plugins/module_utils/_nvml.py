@@ -379,3 +379,251 @@ def telemetry_sample(reader, handle, index):
         "clocks_event_reasons_mask": mask,
         "clocks_event_reasons": decode_clock_event_reasons(mask),
     }
+
+
+# --- Health counters and XID events (used by stress_gpu's telemetry sampler) -----------------
+
+NVML_ERROR_TIMEOUT = 10          # nvmlEventSetWait: no event within the timeout
+NVML_ERROR_GPU_IS_LOST = 15
+XID_CRITICAL_ERROR_EVENT = 0x8   # nvmlEventTypeXidCriticalError
+# nvmlPerfPolicyType_t values for nvmlDeviceGetViolationStatus (nvml.h, NVML_PERF_POLICY_*).
+VIOLATION_POLICIES = (("power", 0), ("thermal", 1))
+
+
+def health_counters(reader, handle):
+    """Error and slowdown counters of one GPU; a counter the GPU does not offer reads as None.
+
+    * ECC: volatile (since the driver loaded) corrected and uncorrected error totals, only when
+      ECC is enabled (GeForce boards have none);
+    * PCIe replay counter (link-level retransmissions);
+    * violation times: NVML's cumulative seconds during which clocks were held below the
+      requested clock by the power limit or by temperature (nvmlDeviceGetViolationStatus).
+      They catch slowdowns shorter than a sampling interval.
+    """
+    nvml = reader.nvml
+    mode = reader.get("nvmlDeviceGetEccMode", handle)
+    ecc_on = bool(mode and mode[0])
+    result = {
+        "ecc_enabled": ecc_on if mode is not None else None,
+        "ecc_corrected_volatile": None,
+        "ecc_uncorrected_volatile": None,
+        "pcie_replay_counter": reader.get("nvmlDeviceGetPcieReplayCounter", handle),
+    }
+    if ecc_on:
+        volatile = getattr(nvml, "NVML_VOLATILE_ECC", 0)
+        result["ecc_corrected_volatile"] = reader.get(
+            "nvmlDeviceGetTotalEccErrors", handle, getattr(nvml, "NVML_MEMORY_ERROR_TYPE_CORRECTED", 0), volatile)
+        result["ecc_uncorrected_volatile"] = reader.get(
+            "nvmlDeviceGetTotalEccErrors", handle, getattr(nvml, "NVML_MEMORY_ERROR_TYPE_UNCORRECTED", 1), volatile)
+    for name, policy in VIOLATION_POLICIES:
+        status = reader.get("nvmlDeviceGetViolationStatus", handle, policy)
+        ns = getattr(status, "violationTime", None)
+        result["%s_violation_s" % name] = round(ns / 1e9, 3) if ns is not None else None
+    return result
+
+
+class XidWatcher:
+    """Collects XID critical-error events of the given GPUs through an NVML event set.
+
+    ``handles`` is a list of (index, handle). Where the driver or GPU does not offer XID events,
+    ``supported[index]`` is False and ``reason`` says why; nothing raises.
+    """
+
+    def __init__(self, nvml, handles):
+        self.nvml = nvml
+        self.handles = list(handles)
+        self.supported = dict((index, False) for index, _handle in self.handles)
+        self.reason = None
+        self.event_set = None
+        create = getattr(nvml, "nvmlEventSetCreate", None)
+        if create is None:
+            self.reason = "this nvidia-ml-py has no NVML event API"
+            return
+        try:
+            self.event_set = create()
+        except nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+            self.reason = "NVML could not create an event set: %s" % exc
+            return
+        kind = getattr(nvml, "nvmlEventTypeXidCriticalError", XID_CRITICAL_ERROR_EVENT)
+        for index, handle in self.handles:
+            try:
+                offered = nvml.nvmlDeviceGetSupportedEventTypes(handle)
+                if not offered & kind:
+                    continue
+                nvml.nvmlDeviceRegisterEvents(handle, kind, self.event_set)
+                self.supported[index] = True
+            except nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+                self.reason = "NVML refused to register XID events: %s" % exc
+        if not any(self.supported.values()) and self.reason is None:
+            self.reason = "the driver offers no XID events for these GPUs"
+
+    def _index_of(self, device):
+        try:
+            return self.nvml.nvmlDeviceGetIndex(device)
+        except Exception:  # pylint: disable=broad-except
+            pass
+        for index, handle in self.handles:
+            if handle == device:
+                return index
+        return None
+
+    def poll(self, timeout_ms=0, limit=100):
+        """Events that arrived since the last poll: [{gpu, xid, time}] (gpu None if unknown)."""
+        events = []
+        if self.event_set is None or not any(self.supported.values()):
+            return events
+        wait = getattr(self.nvml, "nvmlEventSetWait_v2", None) or self.nvml.nvmlEventSetWait
+        for _attempt in range(limit):
+            try:
+                data = wait(self.event_set, timeout_ms)
+            except self.nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+                if error_code(exc) != NVML_ERROR_TIMEOUT:
+                    events.append({"gpu": None, "xid": None, "time": time.time(),
+                                   "error": "NVML event wait failed: %s" % exc})
+                break
+            events.append({"gpu": self._index_of(data.device), "xid": int(data.eventData), "time": time.time()})
+            timeout_ms = 0
+        return events
+
+    def close(self):
+        if self.event_set is not None:
+            try:
+                self.nvml.nvmlEventSetFree(self.event_set)
+            except Exception:  # pylint: disable=broad-except
+                pass
+            self.event_set = None
+
+
+def memory_used_mib(reader, handle):
+    """(used, total) device memory of one GPU in MiB, or (None, None)."""
+    memory = reader.get("nvmlDeviceGetMemoryInfo", handle)
+    return _mib(getattr(memory, "used", None)), _mib(getattr(memory, "total", None))
+
+
+def process_memory_mib(reader, handle):
+    """{pid: MiB} of the compute processes on one GPU; {} where NVML cannot tell.
+
+    NVML reports ``usedGpuMemory`` as None for a process whose usage it cannot see (for example
+    under some containers, where it also reports host PIDs).
+    """
+    procs = reader.get("nvmlDeviceGetComputeRunningProcesses", handle)
+    result = {}
+    for proc in procs or []:
+        used = getattr(proc, "usedGpuMemory", None)
+        pid = getattr(proc, "pid", None)
+        if pid is not None and used is not None:
+            result[int(pid)] = result.get(int(pid), 0) + _mib(used)
+    return result
+
+
+# --- Telemetry over a run (ddp_benchmark; usable by any module that waits on a workload) -------
+
+
+class TelemetrySampler:
+    """Samples every GPU's utilisation, memory, temperature and power while a workload runs.
+
+    Made to be driven from a wait loop (``_proc.ChildRun.wait(on_tick=sampler.tick)``), so no
+    thread runs beside the module and nothing runs inside the measured processes. ``tick()``
+    reads at most once per ``interval`` seconds. Rows are compact tuples (see ``FIELDS``);
+    ``window()`` summarises them per GPU between two wall-clock times.
+
+    NVML's "GPU utilisation" is the share of the driver's last sample period (1/6 s to 1 s,
+    depending on the product) during which at least one kernel was running on the GPU. It says
+    nothing about how many SMs those kernels used: a single small kernel that keeps the GPU
+    busy reads 100 %.
+    """
+
+    FIELDS = ("time", "gpu", "utilization_gpu_percent", "memory_used_mib", "temperature_c", "power_w")
+
+    def __init__(self, nvml, interval=0.2):
+        self.nvml = nvml
+        self.interval = interval
+        self.reader = None
+        self.handles = []
+        self.devices = []
+        self.rows = []
+        self.reason = None
+        self._last = 0.0
+        self._open = False
+
+    def open(self):
+        """Initialise NVML and list the GPUs. Returns None, or why sampling is not possible."""
+        if self.nvml is None:
+            self.reason = "the NVML binding is not available"
+            return self.reason
+        try:
+            self.nvml.nvmlInit()
+        except self.nvml.NVMLError as exc:  # pylint: disable=catching-non-exception
+            self.reason = init_failure_reason(exc)
+            return self.reason
+        except OSError as exc:
+            self.reason = "the NVML library could not be loaded: %s" % exc
+            return self.reason
+        self._open = True
+        self.reader = Reader(self.nvml)
+        count = self.nvml.nvmlDeviceGetCount()
+        self.handles = [self.nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
+        for index, handle in enumerate(self.handles):
+            pci = self.reader.get("nvmlDeviceGetPciInfo", handle)
+            self.devices.append({
+                "index": index,
+                "name": _text(self.reader.get("nvmlDeviceGetName", handle)),
+                "uuid": _text(self.reader.get("nvmlDeviceGetUUID", handle)),
+                "pci_bus_id": _text(getattr(pci, "busId", None)) if pci is not None else None,
+            })
+        if not count:
+            self.reason = "the NVIDIA driver reports no GPU"
+        return self.reason
+
+    def tick(self, *_args):
+        """Read every GPU once, unless the last reading is younger than ``interval``."""
+        if not self._open or not self.handles:
+            return
+        now = time.time()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        for index, handle in enumerate(self.handles):
+            try:
+                row = telemetry_sample(self.reader, handle, index)
+            except self.nvml.NVMLError:  # pylint: disable=catching-non-exception
+                continue
+            self.rows.append((row["time"], index, row["utilization_gpu_percent"], row["memory_used_mib"],
+                              row["temperature_c"], row["power_w"]))
+
+    def interconnect(self):
+        if not self._open or len(self.handles) < 2:
+            return None
+        return interconnect(self.reader, self.handles)
+
+    def close(self):
+        if self._open:
+            self._open = False
+            try:
+                self.nvml.nvmlShutdown()
+            except self.nvml.NVMLError:  # pylint: disable=catching-non-exception
+                pass
+
+    def window(self, start, end, gpus=None):
+        """Per GPU within [start, end]: sample count, utilisation mean/min/max, peak memory,
+        peak temperature, mean power. GPUs without a sample in the window are left out."""
+        summary = {}
+        for t, gpu, util, mem, temp, power in self.rows:
+            if t < start or t > end or (gpus is not None and gpu not in gpus):
+                continue
+            acc = summary.setdefault(gpu, {"util": [], "mem": [], "temp": [], "power": []})
+            for key, value in (("util", util), ("mem", mem), ("temp", temp), ("power", power)):
+                if value is not None:
+                    acc[key].append(value)
+        out = {}
+        for gpu, acc in sorted(summary.items()):
+            out[gpu] = {
+                "samples": max(len(acc["util"]), len(acc["mem"])),
+                "utilization_mean_percent": round(sum(acc["util"]) / len(acc["util"]), 1) if acc["util"] else None,
+                "utilization_min_percent": min(acc["util"]) if acc["util"] else None,
+                "utilization_max_percent": max(acc["util"]) if acc["util"] else None,
+                "memory_used_max_mib": max(acc["mem"]) if acc["mem"] else None,
+                "temperature_max_c": max(acc["temp"]) if acc["temp"] else None,
+                "power_mean_w": round(sum(acc["power"]) / len(acc["power"]), 1) if acc["power"] else None,
+            }
+        return out

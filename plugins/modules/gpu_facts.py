@@ -234,6 +234,11 @@ environment:
   description: Driver, CUDA driver, NVML and binding versions, and the GPU names.
   returned: always
   type: dict
+tables:
+  description: The per-GPU inventory as one report table (empty without GPUs).
+  returned: always
+  type: list
+  elements: dict
 """
 
 import re
@@ -389,6 +394,38 @@ def health_checks(inv, params):
     return checks
 
 
+def _pair(current, maximum, fmt="%s"):
+    if current is None and maximum is None:
+        return None
+    return "%s / %s" % (fmt % current if current is not None else "-", fmt % maximum if maximum is not None else "-")
+
+
+def gpu_tables(inv):
+    """The per-GPU inventory as a report table (one row per GPU)."""
+    if not inv["gpus"]:
+        return []
+    rows = []
+    for g in inv["gpus"]:
+        ecc = g["ecc"]
+        rows.append([
+            g["index"], g["name"], g["pci_bus_id"], g["compute_capability"], g["memory_total_mib"],
+            g["temperature_c"], _pair(g["power_draw_w"], g["power_limit_w"]),
+            _pair(g["clocks"]["sm_mhz"], g["clocks"]["sm_max_mhz"]),
+            _pair(g["clocks"]["memory_mhz"], g["clocks"]["memory_max_mhz"]),
+            _pair(g["pcie"]["gen_current"], g["pcie"]["gen_max"]),
+            _pair(g["pcie"]["width_current"], g["pcie"]["width_max"], "x%s"),
+            ("on, %s uncorrected" % ecc["volatile_uncorrected"]) if ecc["enabled"] else ("off" if ecc["supported"] else "n/a"),
+            g["persistence_mode"], ", ".join(g["clocks_event_reasons"] or []) or "none",
+        ])
+    return [{
+        "title": "GPUs",
+        "columns": ["GPU", "name", "PCI bus", "CC", "memory MiB", "temp C", "power W (draw / limit)",
+                    "SM MHz (now / max)", "mem MHz (now / max)", "PCIe gen (now / max)", "PCIe width (now / max)",
+                    "ECC", "persistence", "clocks events"],
+        "rows": rows,
+    }]
+
+
 def run(module, nvml, loader_reason=None):
     params = module.params
     started = time.time()
@@ -428,7 +465,8 @@ def run(module, nvml, loader_reason=None):
             system.get("cuda_driver_version"))
     else:
         msg = "Found no NVIDIA GPU: %s." % inv.get("reason")
-    result = R.build_result(checks, metrics, thresholds, environment, ansible_facts=facts)
+    result = R.build_result(checks, metrics, thresholds, environment, ansible_facts=facts,
+                            tables=gpu_tables(inv))
     if result["failures"]:
         result["msg"] = " ".join(result["failures"])
     else:

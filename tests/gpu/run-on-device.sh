@@ -3,9 +3,17 @@
 #   bash tests/gpu/run-on-device.sh foundation ddp_benchmark ...
 # Installs the carried ansible-core wheels (.whl) to /tmp/ans, builds this checkout's collection
 # and installs it to /tmp/coll (with the carried ansible.posix from .devcarry/), then runs
-# tests/gpu/<name>.sh for each name given, each with its own time limit, logging to $OUT.
+# tests/gpu/<name>.sh for each name given, logging to $OUT. The device tool returns at most 8
+# files, so every script writes into a work folder and the wrapper packs it into one
+# $OUT/gpu-results.tgz at the end (summaries also stay readable in the command's output).
 set -u
 : "${OUT:?OUT must be set}"
+FINAL_OUT=$OUT
+OUT=$(mktemp -d /tmp/gpu-out.XXXX)
+export OUT
+# shellcheck disable=SC2329  # called by the EXIT trap
+pack() { tar -czf "$FINAL_OUT/gpu-results.tgz" -C "$OUT" . 2>/dev/null; }
+trap pack EXIT
 start=$(date +%s)
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/ans .whl/*.whl || exit 1
 export PYTHONPATH=/tmp/ans PATH=/tmp/ans/bin:$PATH

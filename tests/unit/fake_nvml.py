@@ -27,6 +27,10 @@ NVML_NVLINK_MAX_LINKS = 18
 Memory = collections.namedtuple("Memory", "total free used")
 Pci = collections.namedtuple("Pci", "busId pciDeviceId")
 Util = collections.namedtuple("Util", "gpu memory")
+Violation = collections.namedtuple("Violation", "referenceTime violationTime")
+EventData = collections.namedtuple("EventData", "device eventType eventData gpuInstanceId computeInstanceId")
+NVML_ERROR_TIMEOUT = 10
+NVML_ERROR_GPU_IS_LOST = 15
 
 
 class NVMLError(Exception):
@@ -78,6 +82,8 @@ class FakeNVML:
                 setattr(self, name, value)
 
     def _get(self, handle, key):
+        if self.gpus[handle].get("lost"):
+            raise NVMLError(NVML_ERROR_GPU_IS_LOST)
         value = self.gpus[handle].get(key)
         if value is None:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
@@ -209,3 +215,38 @@ class FakeNVML:
         if self.topology is None:
             raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
         return self.topology
+
+    # -- health counters and XID events (stress_gpu). A GPU dict may carry "violation"
+    # ({policy: ns}) and "events" (the supported event mask); a test queues XID events with
+    # queue_xid(gpu_index, xid).
+    nvmlEventTypeXidCriticalError = 0x8
+
+    def nvmlDeviceGetViolationStatus(self, h, policy):
+        return Violation(0, self._get(h, "violation").get(policy, 0))
+
+    def nvmlDeviceGetIndex(self, h):
+        return h
+
+    def nvmlDeviceGetSupportedEventTypes(self, h):
+        return self._get(h, "events")
+
+    def nvmlEventSetCreate(self):
+        self.__dict__.setdefault("pending_events", [])
+        self.__dict__.setdefault("registered", [])
+        return "event-set"
+
+    def nvmlDeviceRegisterEvents(self, h, kinds, event_set):
+        self.registered.append((h, kinds, event_set))
+
+    def queue_xid(self, gpu, xid):
+        self.__dict__.setdefault("pending_events", []).append((gpu, xid))
+
+    def nvmlEventSetWait_v2(self, event_set, timeout_ms):
+        pending = self.__dict__.setdefault("pending_events", [])
+        if not pending:
+            raise NVMLError(NVML_ERROR_TIMEOUT)
+        gpu, xid = pending.pop(0)
+        return EventData(gpu, self.nvmlEventTypeXidCriticalError, xid, 0, 0)
+
+    def nvmlEventSetFree(self, event_set):
+        self.__dict__["event_sets_freed"] = self.__dict__.get("event_sets_freed", 0) + 1

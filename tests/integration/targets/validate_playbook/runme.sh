@@ -32,6 +32,9 @@ if gpus == 0:
     assert "GPU count is 0: " in count["message"], count
     for name in ("gpu_facts.temperature", "gpu_facts.ecc_errors", "gpu_facts.clocks_events"):
         assert checks[name]["status"] == "skipped", checks[name]
+    # GPU checks of validation_checks (default: ddp_benchmark) are skipped with the reason
+    assert checks["ddp_benchmark"]["status"] == "skipped", checks["ddp_benchmark"]
+    assert checks["ddp_benchmark"]["message"].startswith("No NVIDIA GPU on this host ("), checks["ddp_benchmark"]
 cases = ET.parse(os.path.join(d, "validation-report.xml")).getroot().findall("testsuite/testcase")
 assert len(cases) == len(rep["checks"])
 md = open(os.path.join(d, "validation-report.md")).read()

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 import os
 import sys
+import time
 import types
 
 import pytest
@@ -150,3 +151,47 @@ def test_load_binding_prefers_installed(monkeypatch):
     fake = types.ModuleType("pynvml")
     monkeypatch.setitem(sys.modules, "pynvml", fake)
     assert _nvml.load_binding([]) == (fake, None)
+
+
+def test_telemetry_sampler_reads_every_gpu_and_summarises_a_window():
+    fake = FakeNVML([h200(util=(90, 40), temperature=60, power=600000),
+                     h200(uuid="GPU-H200-1", bus_id="00000000:02:00.0", util=(70, 30), temperature=66)])
+    sampler = _nvml.TelemetrySampler(fake, interval=0)
+    assert sampler.open() is None
+    assert [d["uuid"] for d in sampler.devices] == ["GPU-H200-0", "GPU-H200-1"]
+    assert sampler.devices[1]["pci_bus_id"] == "00000000:02:00.0"
+    before = time.time()
+    sampler.tick()
+    fake.gpus[0]["util"] = (100, 50)
+    sampler.tick()
+    after = time.time()
+    assert len(sampler.rows) == 4 and sampler.rows[0][1:] == (0, 90, 15, 60, 600.0)
+    both = sampler.window(before, after)
+    assert both[0] == {"samples": 2, "utilization_mean_percent": 95.0, "utilization_min_percent": 90,
+                       "utilization_max_percent": 100, "memory_used_max_mib": 15, "temperature_max_c": 60,
+                       "power_mean_w": 600.0}
+    assert both[1]["utilization_mean_percent"] == 70.0 and both[1]["temperature_max_c"] == 66
+    assert list(sampler.window(before, after, gpus={1})) == [1]
+    assert sampler.window(after + 1, after + 2) == {}
+    assert sampler.interconnect()["pairs"][0]["link"] == "NVLink"
+    sampler.close()
+    assert fake.shutdowns == 1
+    sampler.tick()  # closed: no more rows
+    assert len(sampler.rows) == 4
+
+
+def test_telemetry_sampler_keeps_its_interval():
+    sampler = _nvml.TelemetrySampler(FakeNVML([h200()]), interval=60)
+    sampler.open()
+    sampler.tick()
+    sampler.tick()
+    assert len(sampler.rows) == 1
+
+
+def test_telemetry_sampler_without_nvml_says_why():
+    assert _nvml.TelemetrySampler(None).open() == "the NVML binding is not available"
+    sampler = _nvml.TelemetrySampler(FakeNVML(init_error=12))
+    assert "libnvidia-ml.so.1) was not found" in sampler.open()
+    sampler.tick()
+    assert sampler.rows == [] and sampler.interconnect() is None
+    assert _nvml.TelemetrySampler(FakeNVML([])).open() == "the NVIDIA driver reports no GPU"

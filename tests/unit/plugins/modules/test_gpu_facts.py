@@ -179,3 +179,16 @@ def test_thermal_slowdown_fails_power_cap_does_not(capsys, monkeypatch):
 def test_unknown_reason_name_is_refused(capsys, monkeypatch):
     code, out = run_module({"forbidden_clocks_event_reasons": ["too_hot"]}, four_5090s(), capsys, monkeypatch)
     assert code == 1 and "forbidden_clocks_event_reasons" in out["msg"]
+
+
+def test_inventory_table_for_the_report(capsys, monkeypatch):
+    code, out = run_module({}, FakeNVML([rtx5090(), h200(uuid="h")]), capsys, monkeypatch)
+    table = out["tables"][0]
+    assert table["title"] == "GPUs" and len(table["rows"]) == 2
+    row = dict(zip(table["columns"], table["rows"][0]))
+    assert row["power W (draw / limit)"] == "21.5 / 575.0"
+    assert row["PCIe width (now / max)"] == "x16 / x16"
+    assert row["ECC"] == "n/a"
+    assert dict(zip(table["columns"], table["rows"][1]))["ECC"] == "on, 0 uncorrected"
+    code, out = run_module({}, FakeNVML(init_error=12), capsys, monkeypatch)
+    assert out["tables"] == []
