@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Render the "Role Variables" section of roles/<role>/README.md from meta/argument_specs.yml.
 
-    scripts/role_readme.py ROLE...          rewrite the section between the markers
-    scripts/role_readme.py --check ROLE...  exit 1 when a README or defaults/main.yml disagrees
+    python3 scripts/role_readme.py ROLE...          rewrite the section between the markers
+    python3 scripts/role_readme.py --check ROLE...  exit 1 when a README or defaults/main.yml disagrees
 
 The argument specs are the source of truth (type, default, choices, description); the README
 shows each variable as its YAML default block plus one paragraph. --check also compares the

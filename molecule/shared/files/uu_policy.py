@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Print, as JSON, the policy the installed unattended-upgrades really applies: its allowed
 origins and, for sample package names, whether its own blacklist matcher holds them back.
 

@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Run ssh-audit against HOST[:PORT] and print one JSON line of counts.
 
-    PYTHONPATH=/opt/ssh-audit ssh-audit-counts HOST [PORT]
+    PYTHONPATH=/opt/ssh-audit ssh-audit-counts HOST [PORT]   (the prober image wraps this file)
 
 Counts the way ssh-audit's own report reads: an algorithm (key exchange, host key, cipher, MAC)
 is a failure when any of its notes is [fail], else a warning when any is [warn]. A fresh Debian 12
