@@ -18,7 +18,9 @@ try() {  # try CMP CANDIDATE...
   for cand in "$@"; do
     [ -n "$cand" ] || continue
     path=$(command -v "$cand" 2>/dev/null) || continue
-    if ok "$path" "$cmp"; then "$path" -c 'import sys; print(sys.executable)'; exit 0; fi
+    # realpath: under `make`, .venv/bin comes first on PATH, and bootstrap.sh deletes .venv before
+    # it makes a new one - so name the interpreter the venv links to, never the venv's own.
+    if ok "$path" "$cmp"; then "$path" -c 'import os, sys; print(os.path.realpath(sys.executable))'; exit 0; fi
   done
 }
 try ">=" "${VAULTCUBE_PYTHON:-}"
