@@ -69,11 +69,13 @@ stage() {  # stage NAME COMMAND... : runs, times, logs; stops the build on failu
 
 preflight() {
   local tool
-  for tool in packer qemu-img git "$PY" ansible-playbook ansible-galaxy ssh-keygen; do
-    command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install packer qemu-utils git openssh-client; make venv for Ansible)."
+  for tool in packer git "$PY" ansible-playbook ansible-galaxy ssh-keygen; do
+    command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install packer git openssh-client; make venv for Ansible)."
   done
   if [ "$MODE" = build ]; then
-    command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)."
+    for tool in qemu-system-x86_64 qemu-img; do
+      command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install qemu-system-x86 qemu-utils)."
+    done
     [ "$ACCEL" != kvm ] || [ -w /dev/kvm ] || die "IMAGE_ACCELERATOR=kvm but /dev/kvm is not usable here; use IMAGE_ACCELERATOR=tcg."
     if [ -d "$STORE/vault-cube-demo-box-v$VERSION" ] && [ "${IMAGE_FORCE:-0}" != 1 ]; then
       die "version $VERSION is already in $STORE; images are immutable: set IMAGE_VERSION to a new version or IMAGE_FORCE=1."

@@ -227,7 +227,7 @@ STAGE_MARKERS = [
     (re.compile(r"Waiting for SSH to become available"), "qemu: boot and wait for SSH"),
     (re.compile(r"Connected to SSH!"), "connected"),
     (re.compile(r"vaultcube-stage: (.+)$"), None),
-    (re.compile(r"Executing Ansible: .*--tags (\S+)"), None),
+    (re.compile(r"Executing Ansible: .*?(--tags \S+(?: --skip-tags \S+)?)"), None),
     (re.compile(r"Gracefully halting virtual machine"), "shutdown"),
     (re.compile(r"Converting hard drive"), "qcow2 conversion/compaction"),
     (re.compile(r"Running post-processor"), "manifest (post-processor)"),
@@ -238,34 +238,27 @@ TS_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ): (.*)$")
 
 def parse_stages(lines):
     """[(stage, seconds)] from `packer build -timestamp-ui` output: each stage runs until the next marker."""
-    events = []
+    events, last = [], None
     for line in lines:
         match = TS_RE.match(line.rstrip("\n"))
         if not match:
             continue
-        when = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%SZ")
+        last = datetime.datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%SZ")
         text = match.group(2)
         for rx, name in STAGE_MARKERS:
             found = rx.search(text)
             if not found:
                 continue
             if name is None:
-                tags = found.group(1)
-                name = ("ansible --tags %s" % tags) if "Executing Ansible" in text else tags.strip()
+                name = ("ansible " + found.group(1)) if "Executing Ansible" in text else found.group(1).strip()
             if not events or events[-1][0] != name:
-                events.append((name, when))
+                events.append((name, last))
             break
-        else:
-            if events:
-                events[-1] = (events[-1][0], events[-1][1])
-        last = when
-    if not events:
-        return []
     stages = []
-    for (name, start), (_, end) in zip(events, events[1:] + [("end", last)]):
-        if name in ("end", "connected"):
-            continue
-        stages.append((name, int((end - start).total_seconds())))
+    for index, (name, start) in enumerate(events):
+        end = events[index + 1][1] if index + 1 < len(events) else last
+        if name not in ("end", "connected"):
+            stages.append((name, int((end - start).total_seconds())))
     return stages
 
 
