@@ -58,7 +58,8 @@ stage() {  # stage NAME COMMAND... : runs, times, logs; stops the build on failu
   local name=$1 start rc; shift
   echo; echo "=== $name ===" | tee -a "$LOG"
   start=$(date +%s)
-  set +e; "$@" 2>&1 | tee -a "$LOG"; rc=${PIPESTATUS[0]}; set -e
+  # In this shell (a stage sets variables for later ones), its output copied to the log.
+  set +e; "$@" > >(tee -a "$LOG") 2>&1; rc=$?; set -e
   SUMMARY+=("$name"$'\t'"$(( $(date +%s) - start ))")
   printf '%s\t%s\n' "$name" "$(( $(date +%s) - start ))" >> "$WORK/stages-$PHASE.tsv"
   if [ "$rc" != 0 ]; then
@@ -82,7 +83,7 @@ preflight() {
     fi
   fi
   echo "packer: $(packer version | head -1)"
-  echo "ansible: $(ansible-playbook --version | head -1)"
+  echo "ansible: $(ansible-playbook --version 2>/dev/null | sed -n 1p)"
   echo "source $SOURCE, version $VERSION, layers $LAYERS, accelerator $ACCEL, $(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
@@ -97,7 +98,7 @@ collection() {
   git archive --format=tar HEAD | tar -x -C "$WORK/src"
   ansible-galaxy collection build --force --output-path "$WORK" "$WORK/src" >/dev/null
   tarball=$(ls "$WORK"/vaultcube-demobox-*.tar.gz)
-  ansible-galaxy collection install --no-deps --force -p "$WORK/collections" "$tarball" >/dev/null
+  ANSIBLE_COLLECTIONS_PATH=$WORK/collections ansible-galaxy collection install --no-deps --force -p "$WORK/collections" "$tarball" >/dev/null
   [ -f "$WORK/collections/ansible_collections/vaultcube/demobox/playbooks/site.yml" ] \
     || die "the collection of commit $commit has no playbooks/site.yml (vaultcube.demobox.site) to run."
   pipeline collection --tarball "$tarball" --commit "$commit" --dirty "$dirty" --out "$WORK/collection.json"
