@@ -425,7 +425,7 @@ class Recorder:
     def __init__(self, jsonl_path, csv_path):
         self.jsonl = open(jsonl_path, "a")
         self.csv_file = open(csv_path, "w", newline="") if csv_path else None
-        self.csv = csv.DictWriter(self.csv_file, CSV_COLUMNS, extrasaction="ignore") if csv_path else None
+        self.csv = csv.DictWriter(self.csv_file, CSV_COLUMNS, extrasaction="ignore", lineterminator="\n") if csv_path else None
         if self.csv is not None:
             self.csv.writeheader()
             self.csv_file.flush()
