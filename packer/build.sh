@@ -174,7 +174,14 @@ packer_vars() {
   [ -n "${WHEELHOUSE_URL:-}" ] && PACKER_ARGS+=(-var "wheelhouse_url=$WHEELHOUSE_URL")
   [ -n "${DISK_SIZE:-}" ] && PACKER_ARGS+=(-var "disk_size=$DISK_SIZE")
   [ -n "${ISO_URL:-}" ] && PACKER_ARGS+=(-var "iso_url=$ISO_URL")
-  [ -n "${ISO_CHECKSUM:-}" ] && PACKER_ARGS+=(-var "iso_checksum=$ISO_CHECKSUM")
+  if [ -n "${ISO_CHECKSUM:-}" ]; then
+    PACKER_ARGS+=(-var "iso_checksum=$ISO_CHECKSUM")
+  elif [ "$MODE" = validate ]; then
+    # `packer validate` fetches a file: checksum (the default, Ubuntu's SHA256SUMS); CI and this
+    # machine cannot reach releases.ubuntu.com, so validation checks the template with a
+    # well-formed stand-in digest instead. A real build uses the default or ISO_CHECKSUM.
+    PACKER_ARGS+=(-var "iso_checksum=sha256:$(printf '0%.0s' $(seq 64))")
+  fi
   return 0
 }
 
