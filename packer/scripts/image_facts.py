@@ -39,8 +39,7 @@ CUDA_PACKAGE = re.compile(r"^(cuda-toolkit(-[0-9]+-[0-9]+)?|nvidia-cuda-toolkit)
 def run(argv, timeout=30):
     """(rc, stdout) of a command; rc None when it could not start."""
     try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, check=False,
-                              universal_newlines=True)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
     except (OSError, subprocess.SubprocessError):
         return None, ""
     return proc.returncode, proc.stdout

@@ -131,8 +131,8 @@ def cmd_collection(args):
 
 def qemu_img_info(path):
     try:
-        proc = subprocess.run(["qemu-img", "info", "--output=json", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              universal_newlines=True, timeout=120, check=False)
+        proc = subprocess.run(["qemu-img", "info", "--output=json", path], capture_output=True, text=True,
+                              timeout=120, check=False)
     except (OSError, subprocess.SubprocessError):
         return {}
     if proc.returncode != 0:
