@@ -1,6 +1,6 @@
 # The VaultCube demo box golden image: vault-cube-demo-box-vMAJOR.MINOR.PATCH.qcow2 and its
 # image-manifest.json. packer/build.sh (`make image`, `make image-ubuntu`) prepares the inputs and
-# runs this; see docs/build-pipeline.md and packer/README.md.
+# runs this; see docs/build-pipeline.md.
 #
 # Two sources, one build (pick one with -only):
 #   qemu.ubuntu       Ubuntu 24.04 live-server ISO, autoinstall from http/user-data (the product)
@@ -98,7 +98,7 @@ variable "ansible_extra_arguments" {
 variable "apt_proxy" {
   type        = string
   default     = ""
-  description = "An apt proxy for the build only (apt-cacher-ng, roles/apt_cache), e.g. http://10.0.2.2:3142; removed before shutdown."
+  description = "An apt proxy for the build only (an apt-cacher-ng on the build host), e.g. http://10.0.2.2:3142; removed before shutdown."
 }
 
 variable "wheelhouse_url" {
