@@ -130,7 +130,7 @@ def parse_sshd_t(text):
             "allowusers", "kexalgorithms", "ciphers", "macs", "port")
     found = {}
     for line in (text or "").splitlines():
-        key, _, value = line.strip().partition(" ")
+        key, _sep, value = line.strip().partition(" ")
         if key in keep:
             found[key] = value.split(",") if key in ("kexalgorithms", "ciphers", "macs") else value
     return found or None
@@ -157,7 +157,7 @@ def nvidia_driver(installed, kernel_info):
     for kver in kernel_info["installed"]:
         rc, version = run(["modinfo", "-k", kver, "-F", "version", "nvidia"])
         if rc == 0 and version.strip():
-            _, license_text = run(["modinfo", "-k", kver, "-F", "license", "nvidia"])
+            _rc, license_text = run(["modinfo", "-k", kver, "-F", "license", "nvidia"])
             modules[kver] = {"version": version.strip(), "flavour": module_flavour(license_text)}
     libs = sorted(glob.glob("/usr/lib/*-linux-gnu/libnvidia-ml.so.[0-9]*.*") + glob.glob("/usr/lib64/libnvidia-ml.so.[0-9]*.*"))
     userspace = re.sub(r"^.*libnvidia-ml\.so\.", "", libs[-1]) if libs else None
@@ -251,18 +251,18 @@ def admin(user):
     home = out.strip().split(":")[5]
     keys = read(os.path.join(home, ".ssh", "authorized_keys")) or ""
     key_lines = [line for line in keys.splitlines() if re.match(r"^(ssh-|ecdsa-|sk-)", line.strip())]
-    _, groups = run(["id", "-nG", user])
+    _rc, groups = run(["id", "-nG", user])
     return {"user": user, "exists": True, "groups": sorted(groups.split()),
             "authorized_keys": len(key_lines), "build_key_present": any("vaultcube-build-key" in line for line in key_lines)}
 
 
 def collect(admin_user, venv):
-    _, dpkg = run(["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Status}\n"], timeout=60)
+    _rc, dpkg = run(["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${db:Status-Status}\n"], timeout=60)
     installed = parse_dpkg(dpkg)
     kernel_info = kernels()
-    _, sshd = run(["sshd", "-T"]) if os.path.exists("/usr/sbin/sshd") else (None, "")
+    _rc, sshd = run(["sshd", "-T"]) if os.path.exists("/usr/sbin/sshd") else (None, "")
     if not sshd:
-        _, sshd = run(["/usr/sbin/sshd", "-T"])
+        _rc, sshd = run(["/usr/sbin/sshd", "-T"])
     return {
         "schema": 1,
         "collected_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -275,17 +275,17 @@ def read_pre_stages(path):
     if path and os.path.exists(path):
         with open(path, encoding="utf-8") as handle:
             for line in handle:
-                name, _, seconds = line.rstrip("\n").rpartition("\t")
+                name, _sep, seconds = line.rstrip("\n").rpartition("\t")
                 if name and seconds.isdigit():
                     stages.append((name, int(seconds)))
     return stages
 
 
 def format_stages(stages):
-    width = max([len(n) for n, _ in stages] + [5])
-    out = ["%-*s %7s" % (width, "stage", "seconds")]
-    out += ["%-*s %7d" % (width, n, s) for n, s in stages]
-    out.append("%-*s %7d" % (width, "total", sum(s for _, s in stages)))
+    width = max([len(name) for name, _seconds in stages] + [5])
+    out = ["{0:<{1}} {2:>7}".format("stage", width, "seconds")]
+    out += ["{0:<{1}} {2:7d}".format(name, width, seconds) for name, seconds in stages]
+    out.append("{0:<{1}} {2:7d}".format("total", width, sum(seconds for _name, seconds in stages)))
     return "\n".join(out)
 
 
@@ -419,7 +419,7 @@ def list_rows(store):
     current = current_version(store)
     rows = []
     for version in store_versions(store):
-        _, image, manifest_path = image_paths(store, version)
+        _folder, image, manifest_path = image_paths(store, version)
         try:
             manifest = load_json(manifest_path, "The manifest")
         except PipelineError:
@@ -445,9 +445,9 @@ def cmd_images(args):
             print("no images in %s" % store)
             return
         for row in rows:
-            print("%s %-10s %-20s %-12s %8.1f MiB  sha256 %s" % ("*" if row["current"] else " ", row["version"], row["date"],
-                                                                row["git_commit"], (row["size_bytes"] or 0) / 1048576.0,
-                                                                row["sha256"]))
+            size_mib = (row["size_bytes"] or 0) / 1048576.0
+            print("%s %-10s %-20s %-12s %8.1f MiB  sha256 %s" % (
+                "*" if row["current"] else " ", row["version"], row["date"], row["git_commit"], size_mib, row["sha256"]))
         print("(* = current: %s)" % os.path.join(store, "current"))
     elif args.action == "add":
         kept, removed = add(store, args.source, args.version, args.keep, args.extra or (), args.force)
@@ -458,8 +458,8 @@ def cmd_images(args):
         print("images: kept %s; pruned %s" % (", ".join(kept) or "none", ", ".join(removed) or "nothing"))
     elif args.action == "rollback":
         before, version, manifest = rollback(store, args.version)
-        print("images: current is now v%s (was v%s); %s verified (sha256 %s)" % (version, before, manifest["image"]["file"],
-                                                                             manifest["image"]["sha256"]))
+        print("images: current is now v%s (was v%s); %s verified (sha256 %s)" % (
+            version, before, manifest["image"]["file"], manifest["image"]["sha256"]))
     elif args.action == "verify":
         manifest = verify(store, args.version or current_version(store))
         print("images: %s matches its manifest (sha256 %s)" % (manifest["image"]["file"], manifest["image"]["sha256"]))
