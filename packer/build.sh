@@ -15,7 +15,7 @@
 #                      development key pair in $VAULTCUBE_CACHE/dev-admin when unset)
 #   SECOND_BOOT_KEY    private key for the second-boot check (default: ADMIN_KEYS without .pub)
 #   SITE_VARS          YAML file of variables for vaultcube.demobox.site
-#   APT_PROXY          apt proxy for the build only, e.g. http://10.0.2.2:3142 (roles/apt_cache)
+#   APT_PROXY          apt proxy for the build only, e.g. http://10.0.2.2:3142 (an apt-cacher-ng on this host)
 #   WHEELHOUSE_URL     wheelhouse for layer 4 (ai_frameworks_source: wheelhouse)
 #   IMAGE_STORE        where versioned images are kept (default packer/output/images)
 #   IMAGE_KEEP         versions kept in the store (default 3)
