@@ -285,7 +285,7 @@ build {
   # Wait for the first boot to settle (cloud-init holds apt's lock on Ubuntu); set the apt proxy.
   provisioner "shell" {
     environment_vars = ["APT_PROXY=${var.apt_proxy}"]
-    execute_command  = "sudo -E sh -eu '{{ .Path }}'"
+    execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
     script           = "${path.root}/scripts/prepare.sh"
   }
 
@@ -337,7 +337,7 @@ build {
   # Seal, 2: the build key and the build's apt proxy go.
   provisioner "shell" {
     environment_vars = ["ADMIN_USER=${var.admin_user}", "SEAL_PHASE=keys"]
-    execute_command  = "sudo -E sh -eu '{{ .Path }}'"
+    execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
     script           = "${path.root}/scripts/seal.sh"
   }
 
@@ -363,7 +363,7 @@ build {
   # Seal, 3: SSH host keys and machine-id (new on each box's first boot), logs, free blocks.
   provisioner "shell" {
     environment_vars = ["ADMIN_USER=${var.admin_user}", "SEAL_PHASE=identity"]
-    execute_command  = "sudo -E sh -eu '{{ .Path }}'"
+    execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
     script           = "${path.root}/scripts/seal.sh"
   }
 

@@ -289,11 +289,21 @@ def format_stages(stages):
     return "\n".join(out)
 
 
+def replace_packer_total(stages, packer):
+    """build.sh times `packer build` as one stage; its breakdown from the log takes its place (not both: the total would count it twice)."""
+    names = [name for name, _seconds in stages]
+    if "packer build" not in names:
+        return stages + packer
+    i = names.index("packer build")
+    return stages[:i] + packer + stages[i + 1:]
+
+
 def cmd_stages(args):
     stages = read_pre_stages(args.pre)
     if args.log:
         with open(args.log, encoding="utf-8", errors="replace") as handle:
-            stages += [("packer: " + n, s) for n, s in merge_stage_names(parse_stages(handle))]
+            packer = [("packer: " + n, s) for n, s in merge_stage_names(parse_stages(handle))]
+        stages = replace_packer_total(stages, packer)
     stages += read_pre_stages(args.post)
     print(format_stages(stages))
     if args.manifest:

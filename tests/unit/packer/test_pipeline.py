@@ -267,3 +267,11 @@ def test_images_list_marks_the_current_version(tmp_path):
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("* 1.1.0") and lines[1].startswith("  1.0.0")
+
+
+def test_packer_total_is_replaced_by_its_breakdown_not_counted_twice():
+    pre = [("preflight", 5), ("packer build", 100), ("after", 1)]
+    packer = [("packer: boot", 40), ("packer: ansible --tags layer1", 60)]
+    merged = pipeline.replace_packer_total(pre, packer)
+    assert merged == [("preflight", 5), ("packer: boot", 40), ("packer: ansible --tags layer1", 60), ("after", 1)]
+    assert pipeline.replace_packer_total([("preflight", 5)], packer) == [("preflight", 5)] + packer
