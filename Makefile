@@ -10,12 +10,14 @@ SRC := $(CURDIR)/build/src/ansible_collections/vaultcube/demobox
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := build/vaultcube-demobox-$(VERSION).tar.gz
 
-.PHONY: help venv collection src demo test lint sanity unit integration molecule test-heavy clean
+.PHONY: help venv collection src demo test lint sanity unit integration molecule test-heavy packer-validate image image-ubuntu images clean
 
 help:
 	@echo "make demo   - set up, then validate this machine and write its report under ./reports/"
 	@echo "make test   - set up, then run every test that fits CI (lint, sanity, unit, integration, molecule)"
 	@echo "make test-heavy - the long molecule scenarios listed in README"
+	@echo "make image  - the golden image from a Debian 12 base disk (QEMU TCG, slow: docs/build-pipeline.md)"
+	@echo "make image-ubuntu - the golden image from the Ubuntu 24.04 ISO (autoinstall; needs ADMIN_KEYS)"
 
 venv:
 	@scripts/bootstrap.sh
@@ -42,6 +44,19 @@ lint sanity unit integration molecule: venv
 
 test-heavy: venv
 	@scripts/test.sh molecule-heavy
+
+packer-validate: venv
+	@scripts/test.sh packer
+
+# The golden image (not part of `make test`): build, second-boot check, store (docs/build-pipeline.md).
+image: venv
+	@packer/build.sh
+
+image-ubuntu: venv
+	@IMAGE_SOURCE=ubuntu packer/build.sh
+
+images:
+	@python3 packer/scripts/pipeline.py images list --store $${IMAGE_STORE:-packer/output/images}
 
 clean:
 	rm -rf build reports .pytest_cache .coverage coverage.xml

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the project's tests by stage and prints the time of each at the end.
-#   scripts/test.sh all | lint | sanity | unit | integration | molecule | molecule-heavy
+#   scripts/test.sh all | lint | sanity | unit | integration | packer | molecule | molecule-heavy
 # `make test` = `scripts/test.sh all`: everything that fits CI's budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -111,6 +111,13 @@ run_integration() {
   (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no "${targets[@]}")
 }
 
+run_packer_validate() {
+  # The golden image template: `packer fmt -check` and `packer validate` with the inputs
+  # packer/build.sh prepares (collection from HEAD, keys, rendered user-data). No VM is started.
+  command -v packer >/dev/null || { echo "packer is not installed (apt-get install packer; .ci/run does)"; return 1; }
+  packer/build.sh --validate
+}
+
 molecule_scenarios() {  # list scenarios; heavy ones carry a file named HEAVY
   local want=$1 d
   for d in molecule/*/; do
@@ -135,6 +142,7 @@ case "${1:-all}" in
   sanity) stage sanity run_sanity ;;
   unit) stage "unit + coverage" run_unit ;;
   integration) stage integration run_integration ;;
+  packer) stage "packer validate" run_packer_validate ;;
   molecule) run_molecule light ;;
   molecule-heavy) run_molecule heavy ;;
   all)
@@ -142,8 +150,9 @@ case "${1:-all}" in
     stage sanity run_sanity
     stage "unit + coverage" run_unit
     stage integration run_integration
+    stage "packer validate" run_packer_validate
     run_molecule light
     ;;
-  *) echo "usage: $0 all|lint|sanity|unit|integration|molecule|molecule-heavy" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|sanity|unit|integration|packer|molecule|molecule-heavy" >&2; exit 2 ;;
 esac
 summary

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The golden image in one command: `make image` (Debian 12 base, here) / `make image-ubuntu`.
+#   packer/build.sh            build, check on a second boot, store, keep the last IMAGE_KEEP versions
+#   packer/build.sh --validate prepare the same inputs, then `packer validate` + `packer fmt -check`
+#
+# Settings (environment):
+#   IMAGE_SOURCE       debian-base (default: a Debian 12 disk made here from Debian's archive) or
+#                      ubuntu (the Ubuntu 24.04 live-server ISO with autoinstall: the product)
+#   IMAGE_VERSION      MAJOR.MINOR.PATCH (default: galaxy.yml's version)
+#   IMAGE_LAYERS       layer tags to build, from layer1 up, comma-separated (default: layer1)
+#   IMAGE_ACCELERATOR  kvm | tcg | hvf (default: tcg for debian-base, kvm for ubuntu)
+#   IMAGE_REBOOT       auto | always | never: Packer's reboot between layers 1-2 and 3-4
+#   ADMIN_USER         the admin user (default vaultadmin)
+#   ADMIN_KEYS         authorized_keys file of the admins (required for ubuntu; debian-base makes a
+#                      development key pair in $VAULTCUBE_CACHE/dev-admin when unset)
+#   SECOND_BOOT_KEY    private key for the second-boot check (default: ADMIN_KEYS without .pub)
+#   SITE_VARS          YAML file of variables for vaultcube.demobox.site
+#   APT_PROXY          apt proxy for the build only, e.g. http://10.0.2.2:3142 (an apt-cacher-ng on this host)
+#   WHEELHOUSE_URL     wheelhouse for layer 4 (ai_frameworks_source: wheelhouse)
+#   IMAGE_STORE        where versioned images are kept (default packer/output/images)
+#   IMAGE_KEEP         versions kept in the store (default 3)
+#   IMAGE_FORCE=1      replace a version already in the store
+#   DISK_SIZE, CPUS (2), MEMORY (4096 MiB), DISK_COMPRESSION (false), ISO_URL, ISO_CHECKSUM
+#   VAULTCUBE_CACHE    caches: Packer's ISO cache, the Debian base image (default ~/.cache/vaultcube)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PK=$ROOT/packer
+MODE=build
+[ "${1:-}" = "--validate" ] && MODE=validate
+
+SOURCE=${IMAGE_SOURCE:-debian-base}
+case "$SOURCE" in
+  debian-base) ACCEL=${IMAGE_ACCELERATOR:-tcg} ;;
+  ubuntu) ACCEL=${IMAGE_ACCELERATOR:-kvm} ;;
+  *) echo "build: IMAGE_SOURCE must be debian-base or ubuntu, not '$SOURCE'." >&2; exit 2 ;;
+esac
+VERSION=${IMAGE_VERSION:-$(sed -n 's/^version: *//p' galaxy.yml)}
+LAYERS=${IMAGE_LAYERS:-layer1}
+ADMIN_USER=${ADMIN_USER:-vaultadmin}
+CACHE=${VAULTCUBE_CACHE:-$HOME/.cache/vaultcube}
+STORE=${IMAGE_STORE:-$PK/output/images}
+KEEP=${IMAGE_KEEP:-3}
+export PACKER_CACHE_DIR=${PACKER_CACHE_DIR:-$CACHE/packer}
+WORK=$PK/output/work-v$VERSION
+[ "$MODE" = validate ] && WORK=$ROOT/build/packer-validate
+OUTDIR=$WORK/packer
+LOG=$WORK/build.log
+PY=python3
+pipeline() { "$PY" "$PK/scripts/pipeline.py" "$@"; }
+die() { echo "build: $*" >&2; exit 1; }
+
+# Ansible and ansible-galaxy: the project's venv when there is one (make venv), else PATH.
+[ -x "$ROOT/.venv/bin/ansible-playbook" ] && export PATH="$ROOT/.venv/bin:$PATH"
+
+declare -a SUMMARY=()
+stage() {  # stage NAME COMMAND... : runs, times, logs; stops the build on failure
+  local name=$1 start rc; shift
+  echo; echo "=== $name ===" | tee -a "$LOG"
+  start=$(date +%s)
+  # In this shell (a stage sets variables for later ones), its output copied to the log.
+  set +e; "$@" > >(tee -a "$LOG") 2>&1; rc=$?; set -e
+  SUMMARY+=("$name"$'\t'"$(( $(date +%s) - start ))")
+  printf '%s\t%s\n' "$name" "$(( $(date +%s) - start ))" >> "$WORK/stages-$PHASE.tsv"
+  if [ "$rc" != 0 ]; then
+    echo "build: stage '$name' failed (exit $rc); log: $LOG" >&2
+    exit "$rc"
+  fi
+}
+
+preflight() {
+  local tool
+  for tool in packer git "$PY" ansible-playbook ansible-galaxy ssh-keygen; do
+    command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install packer git openssh-client; make venv for Ansible)."
+  done
+  if [ "$MODE" = build ]; then
+    for tool in qemu-system-x86_64 qemu-img; do
+      command -v "$tool" >/dev/null || die "$tool is not installed (apt-get install qemu-system-x86 qemu-utils)."
+    done
+    [ "$ACCEL" != kvm ] || [ -w /dev/kvm ] || die "IMAGE_ACCELERATOR=kvm but /dev/kvm is not usable here; use IMAGE_ACCELERATOR=tcg."
+    if [ -d "$STORE/vault-cube-demo-box-v$VERSION" ] && [ "${IMAGE_FORCE:-0}" != 1 ]; then
+      die "version $VERSION is already in $STORE; images are immutable: set IMAGE_VERSION to a new version or IMAGE_FORCE=1."
+    fi
+  fi
+  echo "packer: $(packer version | head -1)"
+  echo "ansible: $(ansible-playbook --version 2>/dev/null | sed -n 1p)"
+  echo "source $SOURCE, version $VERSION, layers $LAYERS, accelerator $ACCEL, $(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+collection() {
+  # The image is made from exactly this commit: the tarball is built from `git archive HEAD`,
+  # so uncommitted changes are not in it (and the manifest says whether there were any).
+  local commit dirty=0 tarball
+  commit=$(git rev-parse HEAD)
+  [ -z "$(git status --porcelain --untracked-files=no)" ] || dirty=1
+  [ "$dirty" = 0 ] || echo "NOTE: the checkout has uncommitted changes; the image is built from commit $commit without them."
+  rm -rf "$WORK/src" "$WORK/collections" && mkdir -p "$WORK/src"
+  git archive --format=tar HEAD | tar -x -C "$WORK/src"
+  ansible-galaxy collection build --force --output-path "$WORK" "$WORK/src" >/dev/null
+  tarball=$(ls "$WORK"/vaultcube-demobox-*.tar.gz)
+  ANSIBLE_COLLECTIONS_PATH=$WORK/collections ansible-galaxy collection install --no-deps --force -p "$WORK/collections" "$tarball" >/dev/null
+  [ -f "$WORK/collections/ansible_collections/vaultcube/demobox/playbooks/site.yml" ] \
+    || die "the collection of commit $commit has no playbooks/site.yml (vaultcube.demobox.site) to run."
+  pipeline collection --tarball "$tarball" --commit "$commit" --dirty "$dirty" --out "$WORK/collection.json"
+  echo "collection: $(basename "$tarball") from commit $commit$([ "$dirty" = 1 ] && echo ' (checkout had uncommitted changes)')"
+  rm -rf "$WORK/src"
+}
+
+base_image() {
+  BASE_DIR=$CACHE/debian-base
+  if [ "$MODE" = validate ]; then
+    BASE_IMAGE=$WORK/debian-12-base.qcow2; BASE_SUM=none
+    return 0
+  fi
+  ADMIN_USER=$ADMIN_USER "$PK/scripts/make-debian-base.sh" "$BASE_DIR"
+  BASE_IMAGE=$BASE_DIR/debian-12-base.qcow2
+  BASE_SUM="sha256:$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$BASE_DIR/debian-12-base.json")"
+}
+
+keys() {
+  mkdir -p "$WORK/keys"
+  if [ "$SOURCE" = debian-base ] && [ "$MODE" = build ]; then
+    BUILD_KEY=$BASE_DIR/build_ed25519           # the key the base image's admin accepts
+  else
+    BUILD_KEY=$WORK/keys/build_ed25519          # a new key for every ISO build
+    rm -f "$BUILD_KEY" "$BUILD_KEY.pub"
+    ssh-keygen -q -t ed25519 -N '' -C vaultcube-build-key -f "$BUILD_KEY"
+  fi
+  if [ -z "${ADMIN_KEYS:-}" ]; then
+    [ "$SOURCE" = ubuntu ] && [ "$MODE" = build ] && die "IMAGE_SOURCE=ubuntu needs ADMIN_KEYS=<authorized_keys file>: the keys that may log in to every box made from the image."
+    mkdir -p "$CACHE/dev-admin"
+    [ -s "$CACHE/dev-admin/admin_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "vaultcube-dev-admin" -f "$CACHE/dev-admin/admin_ed25519"
+    ADMIN_KEYS=$CACHE/dev-admin/admin_ed25519.pub
+    echo "NOTE: no ADMIN_KEYS given: the image accepts the development key $CACHE/dev-admin/admin_ed25519 only."
+  fi
+  SECOND_BOOT_KEY=${SECOND_BOOT_KEY:-${ADMIN_KEYS%.pub}}
+  pipeline render-http --template "$PK/http/user-data.in" --out "$WORK/http" --admin-user "$ADMIN_USER" \
+    --keys "$ADMIN_KEYS" --build-key "$BUILD_KEY.pub"
+  # The admin keys as an HCL list for -var.
+  ADMIN_KEYS_HCL=$("$PY" -c 'import json,sys; print(json.dumps([l.strip() for l in open(sys.argv[1]) if l.strip() and not l.startswith("#")]))' "$ADMIN_KEYS")
+}
+
+build_info() {
+  "$PY" - "$WORK/build-info.json" <<PY
+import json, subprocess, sys
+def first(cmd):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, universal_newlines=True, check=False).stdout.splitlines()[0]
+import re
+packer = re.search(r"(\d+\.\d+\.\d+)", first(["packer", "version"])).group(1)
+ansible = re.search(r"(\d+\.\d+\.\d+)", first(["ansible-playbook", "--version"])).group(1)
+info = {"source": "$SOURCE", "accelerator": "$ACCEL", "packer_version": packer, "ansible_core_version": ansible,
+        "host": {"cpus": $(nproc), "load_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)"}, "guest": {"cpus": ${CPUS:-2}, "memory_mib": ${MEMORY:-4096}}}
+if "$SOURCE" == "debian-base":
+    info["base"] = json.load(open("$CACHE/debian-base/debian-12-base.json")) if "$MODE" == "build" else None
+else:
+    info["iso"] = {"url": "${ISO_URL:-default}", "checksum": "${ISO_CHECKSUM:-default}"}
+json.dump(info, open(sys.argv[1], "w"), indent=2, sort_keys=True)
+PY
+}
+
+packer_vars() {
+  local layers_hcl
+  layers_hcl=$("$PY" -c 'import json,sys; print(json.dumps(sys.argv[1].split(",")))' "$LAYERS")
+  PACKER_ARGS=(
+    -var "version=$VERSION" -var "layer_tags=$layers_hcl" -var "reboot=${IMAGE_REBOOT:-auto}"
+    -var "collections_dir=$WORK/collections" -var "work_dir=$WORK" -var "output_directory=$OUTDIR"
+    -var "admin_user=$ADMIN_USER" -var "admin_authorized_keys=$ADMIN_KEYS_HCL" -var "build_private_key=$BUILD_KEY"
+    -var "http_directory=$WORK/http" -var "accelerator=$ACCEL" -var "cpus=${CPUS:-2}" -var "memory=${MEMORY:-4096}"
+    -var "disk_compression=${DISK_COMPRESSION:-false}" -var "serial_log=$WORK/serial.log"
+    -var "base_image=$BASE_IMAGE" -var "base_image_checksum=$BASE_SUM"
+  )
+  [ -n "${SITE_VARS:-}" ] && PACKER_ARGS+=(-var "site_vars_file=$(realpath "$SITE_VARS")")
+  [ -n "${APT_PROXY:-}" ] && PACKER_ARGS+=(-var "apt_proxy=$APT_PROXY")
+  [ -n "${WHEELHOUSE_URL:-}" ] && PACKER_ARGS+=(-var "wheelhouse_url=$WHEELHOUSE_URL")
+  [ -n "${DISK_SIZE:-}" ] && PACKER_ARGS+=(-var "disk_size=$DISK_SIZE")
+  [ -n "${ISO_URL:-}" ] && PACKER_ARGS+=(-var "iso_url=$ISO_URL")
+  if [ -n "${ISO_CHECKSUM:-}" ]; then
+    PACKER_ARGS+=(-var "iso_checksum=$ISO_CHECKSUM")
+  elif [ "$MODE" = validate ]; then
+    # `packer validate` fetches a file: checksum (the default, Ubuntu's SHA256SUMS); CI and this
+    # machine cannot reach releases.ubuntu.com, so validation checks the template with a
+    # well-formed stand-in digest instead. A real build uses the default or ISO_CHECKSUM.
+    PACKER_ARGS+=(-var "iso_checksum=sha256:$(printf '0%.0s' $(seq 64))")
+  fi
+  return 0
+}
+
+run_packer() {
+  rm -rf "$OUTDIR"
+  packer build -timestamp-ui -color=false -only="qemu.$SOURCE" "${PACKER_ARGS[@]}" "$PK/demobox.pkr.hcl" \
+    | tee "$WORK/packer.log"
+  [ "${PIPESTATUS[0]}" = 0 ]
+}
+
+validate() {
+  (cd "$PK" && packer fmt -check .) || die "packer fmt -check: run \`packer fmt packer/demobox.pkr.hcl\` (and plugins.pkr.hcl)."
+  packer validate "${PACKER_ARGS[@]}" "$PK/demobox.pkr.hcl"
+}
+
+second_boot() {
+  if [ ! -s "$SECOND_BOOT_KEY" ]; then
+    echo "SKIPPED: no private key for the second-boot check (set SECOND_BOOT_KEY to one of ADMIN_KEYS' private keys)."
+    return 0
+  fi
+  "$PK/scripts/second-boot.sh" "$OUTDIR/vault-cube-demo-box-v$VERSION.qcow2" "$SECOND_BOOT_KEY" "$ADMIN_USER" \
+    "$BUILD_KEY" "$OUTDIR/second-boot.json"
+}
+
+store() {
+  pipeline images add --store "$STORE" --source "$OUTDIR" --version "$VERSION" --keep "$KEEP" \
+    --extra "$OUTDIR/second-boot.json" "$WORK/build.log" "$WORK/packer.log" "$WORK/serial.log" \
+    $([ "${IMAGE_FORCE:-0}" = 1 ] && echo --force)
+  pipeline images list --store "$STORE"
+}
+
+rm -rf "$WORK"; mkdir -p "$WORK"; : > "$LOG"
+PHASE=pre
+stage "preflight" preflight
+stage "collection (git archive HEAD -> tarball)" collection
+if [ "$SOURCE" = debian-base ]; then stage "debian base image (cached)" base_image; else base_image; fi
+stage "keys and http/user-data" keys
+build_info
+packer_vars
+if [ "$MODE" = validate ]; then
+  stage "packer fmt -check + validate" validate
+  exit 0
+fi
+stage "packer build" run_packer
+PHASE=post
+stage "second boot check" second_boot
+MANIFEST=$OUTDIR/image-manifest.json
+pipeline stages --pre "$WORK/stages-pre.tsv" --log "$WORK/packer.log" --post "$WORK/stages-post.tsv" --manifest "$MANIFEST" \
+  | tee "$WORK/build-summary.txt"
+stage "store (keep $KEEP)" store
+echo
+echo "=== summary ==="
+cat "$WORK/build-summary.txt"
+printf '%s\t%s\n' "${SUMMARY[@]: -1}" | sed 's/\t/  /'
+echo "image: $STORE/vault-cube-demo-box-v$VERSION/vault-cube-demo-box-v$VERSION.qcow2"
