@@ -157,8 +157,10 @@ options:
       - Capture the whole training step (forward, backward with its all-reduces, optimizer step)
         as one CUDA graph after the warm-up and replay it; removes the CPU's kernel-launch cost.
         GPUs only; not with V(fp16) (its gradient scaler reads the GPU every step) or O(compile).
+      - Unset (the default) means on wherever it applies (O(device=cuda), O(precision) not V(fp16),
+        O(compile) off) and off elsewhere; measured on 1 and 2 H200s it is the fastest setting
+        (docs/benchmarks.md). V(false) runs every step eagerly; V(true) insists on it.
     type: bool
-    default: false
   compile:
     description:
       - Wrap the DDP model in C(torch.compile). Compilation takes minutes for large models, all of
@@ -509,6 +511,14 @@ def ddp_options(params):
     return {key: params[key] for key in keys}
 
 
+def resolve_cuda_graphs(params, plan):
+    """cuda_graphs unset: on where it applies (GPUs, not fp16, no compile); an explicit choice is kept."""
+    if params["cuda_graphs"] is not None:
+        return bool(params["cuda_graphs"]), "set"
+    applies = plan["device"] == "cuda" and params["precision"] != "fp16" and not params["compile"]
+    return applies, "default"
+
+
 def worker_config(params, plan):
     cfg = {key: params[key] for key in ("model", "batch_size", "image_size", "num_classes", "precision", "channels_last",
                                         "cudnn_benchmark", "input_pipeline", "cuda_graphs", "compile", "steps", "warmup",
@@ -716,7 +726,7 @@ def report_tables(runs, config, plan):
                "rows": rows}
     keys = ("model", "image_size", "num_classes", "batch_size", "precision", "channels_last", "cudnn_benchmark",
             "input_pipeline", "gradient_as_bucket_view", "batched_grad_copy", "static_graph", "sync_buffers",
-            "bucket_cap_mb", "cuda_graphs", "compile", "optimizer", "warmup", "steps", "world_sizes", "nproc_per_node",
+            "bucket_cap_mb", "cuda_graphs", "cuda_graphs_choice", "compile", "optimizer", "warmup", "steps", "world_sizes", "nproc_per_node",
             "nnodes", "device", "backend", "launcher", "torch", "cuda", "nccl", "python_interpreter")
     configuration = {"title": "Configuration", "columns": ["setting", "value"],
                      "rows": [[key, config.get(key)] for key in keys if key in config]}
@@ -783,6 +793,13 @@ def clean_tail(lines):
 
 def failure_message(run, rc, out_dir, params, plan):
     """One sentence (with the worker's last error lines) for a launch that did not succeed."""
+    msg = _failure_message(run, rc, out_dir, params, plan)
+    if params.get("cuda_graphs") and msg.startswith(("The DDP training worker", "The DDP benchmark did not finish")):
+        msg += " The training step ran as a CUDA graph (cuda_graphs); cuda_graphs: false runs it eagerly."
+    return msg
+
+
+def _failure_message(run, rc, out_dir, params, plan):
     errors = read_errors(out_dir)
     tail = clean_tail(run.stderr_tail(40)) or clean_tail(run.stdout_tail(10))
     error_lines = []
@@ -850,6 +867,7 @@ def effective_config(params, plan, cfg, info, versions, interpreter, argv):
     })
     if cfg.get("batched_grad_copy") and versions.get("ddp_batched_grad_copy") is False:
         config["batched_grad_copy"] = "unavailable in torch %s (ignored)" % versions.get("torch")
+    config["cuda_graphs_choice"] = params.get("cuda_graphs_choice", "set")
     config.pop("timeout", None)
     if plan["device"] == "cuda":
         config.pop("cpu_threads", None)
@@ -873,6 +891,7 @@ def execute(module, params):
             plan = plan_run(params, info)
         except PlanError as exc:
             module.fail_json(msg=str(exc))
+        params["cuda_graphs"], params["cuda_graphs_choice"] = resolve_cuda_graphs(params, plan)
         cfg = worker_config(params, plan)
         config_path = os.path.join(workdir, "config.json")
         with open(config_path, "w") as handle:
@@ -978,7 +997,7 @@ def argument_spec():
         bucket_cap_mb=dict(type="float", default=25),
         cudnn_benchmark=dict(type="bool", default=True),
         input_pipeline=dict(type="str", default="device", choices=["device", "host"]),
-        cuda_graphs=dict(type="bool", default=False),
+        cuda_graphs=dict(type="bool"),
         compile=dict(type="bool", default=False),
         nnodes=dict(type="int", default=1),
         node_rank=dict(type="int", default=0),

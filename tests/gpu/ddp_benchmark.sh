@@ -10,9 +10,9 @@
 #   1. the plain hand-written DDP loop (tests/gpu/ddp_reference.py) under torchrun at batch 32 and
 #      256 per GPU, world size 1 (and 2 when nvidia-smi lists 2 GPUs);
 #   2. vaultcube.demobox.ddp_benchmark through ansible-playbook with the same settings (its defaults);
-#   3. at batch 32, the module with one option changed from its default: gradient_as_bucket_view
-#      off, sync_buffers on, cuda_graphs on, static_graph on - so this one run tells which default
-#      to keep;
+#   3. at batch 32, the module with one option changed from its default: cuda_graphs off (eager
+#      steps), gradient_as_bucket_view off, sync_buffers on, static_graph on - so this one run tells
+#      which default to keep;
 #   4. the module at a batch that cannot fit in memory (the out-of-memory sentence, nothing left),
 #      run before the last variant.
 # Writes to $OUT: ddp_benchmark-summary.md (side by side, verdicts), ddp_benchmark-summary.json,
@@ -54,7 +54,7 @@ else
   # autotunes in the first warm-up step.
   batches=(32 256); warm=(20 10); steps=(100 50)
   oom='"batch_size": 8192, "world_sizes": [1], "warmup": 0, "steps": 1'
-  variants=(no-bucket-view sync-buffers cuda-graphs static-graph)
+  variants=(no-cuda-graphs no-bucket-view sync-buffers static-graph)
   settings="ResNet-50 224x224, bf16 autocast, channels_last, synthetic data on the GPU, SGD"
 fi
 # Follow-up runs can narrow the plan: DDP_BATCHES="32" keeps those batch sizes only,
@@ -96,7 +96,8 @@ runs = []
 for b, w, s in zip(batches, warm, steps):
     runs.append({"name": "module-bs%d" % b, "args": dict(base, batch_size=b, warmup=w, steps=s)})
 changes = {"no-bucket-view": {"gradient_as_bucket_view": False}, "sync-buffers": {"sync_buffers": True},
-           "static-graph": {"static_graph": True}, "cuda-graphs": {"cuda_graphs": True}}
+           "static-graph": {"static_graph": True}, "cuda-graphs": {"cuda_graphs": True},
+           "no-cuda-graphs": {"cuda_graphs": False}}
 chosen = variants.split()
 # Most telling first; the out-of-memory check before the last variant. Each is skipped once the
 # deadline has passed.

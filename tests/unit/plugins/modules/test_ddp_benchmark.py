@@ -201,6 +201,25 @@ def test_c10d_and_static_rendezvous_commands():
     assert "--nproc-per-node" in argv and argv[argv.index("--nproc-per-node") + 1] == "2"
 
 
+@pytest.mark.parametrize("over,probe,want", [
+    ({}, GPU_PROBE, (True, "default")),
+    ({"precision": "fp16"}, GPU_PROBE, (False, "default")),
+    ({"compile": True}, GPU_PROBE, (False, "default")),
+    ({"device": "cpu", "model": "small_cnn"}, CPU_PROBE, (False, "default")),
+    ({"cuda_graphs": False}, GPU_PROBE, (False, "set")),
+    ({"cuda_graphs": True}, GPU_PROBE, (True, "set")),
+])
+def test_cuda_graphs_unset_means_on_where_it_applies(over, probe, want):
+    p = params(**over)
+    assert M.resolve_cuda_graphs(p, M.plan_run(p, probe)) == want
+
+
+def test_an_eager_run_failure_does_not_mention_cuda_graphs(launch):
+    code, out, dummy = launch({"cuda_graphs": False}, "crash")
+    assert code == 1 and out["msg"].startswith("The DDP training worker failed on rank 1") and "CUDA graph" not in out["msg"]
+    assert out["_calls"]["config"]["cuda_graphs"] is False
+
+
 def test_child_environment():
     env = M.child_env(params(device="cpu"), {"device": "cpu", "cpu_threads": 3, "nnodes": 1})
     assert env["OMP_NUM_THREADS"] == "3" and env["GLOO_SOCKET_IFNAME"] == "lo"
@@ -346,6 +365,8 @@ def test_a_gpu_run_returns_the_contract_tables_and_plot(launch):
     assert (cfg["model"], cfg["batch_size"], cfg["precision"], cfg["gradient_as_bucket_view"], cfg["sync_buffers"]) == (
         "resnet50", 32, "bf16", True, False)
     assert cfg["batched_grad_copy"] == "unavailable in torch 2.11.0+cu130 (ignored)"
+    # unset cuda_graphs = on for a bf16 GPU run; the worker is told so and the report says it was the default
+    assert (cfg["cuda_graphs"], cfg["cuda_graphs_choice"], out["_calls"]["config"]["cuda_graphs"]) == (True, "default", True)
     # the configuration records the command that ran (here the fake launcher in torchrun's place)
     assert cfg["command"] == " ".join(out["command"]) and "fake_torchrun.py ok" in cfg["command"]
     assert out["_calls"]["real"][:8] == [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nnodes", "1",
@@ -387,7 +408,8 @@ def test_crashed_rank_is_one_sentence_with_its_last_lines_and_nothing_is_left(la
     assert code == 1
     assert out["msg"] == ("The DDP training worker failed on rank 1 (fakehost): RuntimeError: NCCL error in: "
                           "ProcessGroupNCCL.cpp:123, unhandled system error. Last error lines: "
-                          "loss = step() | File \"ddp_worker.py\", line 199, in eager_step | loss.backward().")
+                          "loss = step() | File \"ddp_worker.py\", line 199, in eager_step | loss.backward(). "
+                          "The training step ran as a CUDA graph (cuda_graphs); cuda_graphs: false runs it eagerly.")
     assert any("exitcode  : 1" in line for line in out["worker_output"])
     # rank 0 was left running by the launcher, in a session of its own: swept all the same
     assert processes_with(token) == []
@@ -404,7 +426,7 @@ def test_out_of_memory_names_the_batch_size(launch):
 
 def test_a_hang_is_stopped_at_the_timeout_with_nothing_left(launch):
     started = time.time()
-    code, out, token = launch({"timeout": 3}, "hang")
+    code, out, token = launch({"timeout": 3, "cuda_graphs": False}, "hang")
     assert code == 1 and time.time() - started < 60
     assert out["msg"] == ("The DDP benchmark did not finish within its timeout of 3s and was stopped with every process it "
                           "started (last progress: world size 1: warm-up done (2 steps), timing 1000000 steps).")
@@ -412,7 +434,7 @@ def test_a_hang_is_stopped_at_the_timeout_with_nothing_left(launch):
 
 
 def test_a_rank_killed_by_a_signal(launch):
-    code, out, token = launch({}, "killed")
+    code, out, token = launch({"cuda_graphs": False}, "killed")
     assert code == 1
     assert out["msg"] == "The DDP training worker of rank 1 was killed by SIGKILL (often the kernel's out-of-memory killer)."
     assert processes_with(token) == []
