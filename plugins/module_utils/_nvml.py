@@ -617,19 +617,28 @@ class TelemetrySampler:
             except self.nvml.NVMLError:  # pylint: disable=catching-non-exception
                 pass
 
-    def window(self, start, end, gpus=None):
+    def window(self, start, end, gpus=None, util_settle=0.0):
         """Per GPU within [start, end]: sample count, utilisation mean/min/max, peak memory,
-        peak temperature, mean power. GPUs without a sample in the window are left out."""
+        peak temperature, mean power. GPUs without a sample in the window are left out.
+
+        NVML's utilisation is the busy share of the driver's last sample period (up to 1 s), so a
+        reading taken early in the window also covers time before it: with ``util_settle`` > 0
+        utilisation comes only from samples at least that long after ``start`` (all of the
+        window's samples when none is that late)."""
         summary = {}
         for t, gpu, util, mem, temp, power in self.rows:
             if t < start or t > end or (gpus is not None and gpu not in gpus):
                 continue
-            acc = summary.setdefault(gpu, {"util": [], "mem": [], "temp": [], "power": []})
+            acc = summary.setdefault(gpu, {"util": [], "late_util": [], "mem": [], "temp": [], "power": []})
             for key, value in (("util", util), ("mem", mem), ("temp", temp), ("power", power)):
                 if value is not None:
                     acc[key].append(value)
+            if util is not None and t >= start + util_settle:
+                acc["late_util"].append(util)
         out = {}
         for gpu, acc in sorted(summary.items()):
+            if util_settle > 0 and acc["late_util"]:
+                acc["util"] = acc["late_util"]
             out[gpu] = {
                 "samples": max(len(acc["util"]), len(acc["mem"])),
                 "utilization_mean_percent": round(sum(acc["util"]) / len(acc["util"]), 1) if acc["util"] else None,

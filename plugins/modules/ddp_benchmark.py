@@ -75,7 +75,7 @@ options:
   steps:
     description: Timed training steps per world size.
     type: int
-    default: 100
+    default: 500
   warmup:
     description: Untimed steps before the timed ones (cuDNN autotuning, allocator and NCCL warm-up).
     type: int
@@ -387,6 +387,9 @@ ERROR_TAG = _ddp_worker.ERROR_TAG
 PROGRESS_TAG = "[ddp_worker]"
 PROBE_TIMEOUT = 180
 SAMPLE_INTERVAL = 0.2
+# NVML's utilisation covers the driver's last sample period, up to 1 s on current GPUs: readings
+# in the first second of a timed window also cover the set-up before it, so they do not count.
+UTIL_SETTLE_S = 1.0
 MODEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 HOST_PORT = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")
 # What torchrun's failure summary says about each failed rank.
@@ -650,7 +653,7 @@ def analyse(result, params, sampler=None, host=None, node_rank=None):
             start = min(r["window"][0] for r in mine)
             end = max(r["window"][1] for r in mine)
             indices = {gpu_of[r["rank"]] for r in mine if gpu_of[r["rank"]] is not None}
-            stats = sampler.window(start, end, indices)
+            stats = sampler.window(start, end, indices, util_settle=UTIL_SETTLE_S)
             for r in sorted(mine, key=lambda x: x["rank"]):
                 index = gpu_of[r["rank"]]
                 s = stats.get(index) or {}
@@ -982,7 +985,7 @@ def argument_spec():
         num_classes=dict(type="int", default=1000),
         precision=dict(type="str", default="bf16", choices=["fp32", "tf32", "bf16", "fp16"]),
         channels_last=dict(type="bool", default=True),
-        steps=dict(type="int", default=100),
+        steps=dict(type="int", default=500),
         warmup=dict(type="int", default=20),
         world_sizes=dict(type="list", elements="int"),
         nproc_per_node=dict(type="int"),

@@ -195,3 +195,19 @@ def test_telemetry_sampler_without_nvml_says_why():
     sampler.tick()
     assert sampler.rows == [] and sampler.interconnect() is None
     assert _nvml.TelemetrySampler(FakeNVML([])).open() == "the NVIDIA driver reports no GPU"
+
+
+def test_window_utilisation_skips_readings_that_straddle_the_window_start():
+    sampler = _nvml.TelemetrySampler(None, interval=0)
+    # (time, gpu, utilisation, memory MiB, temperature C, power W): the first reading of the
+    # window (t=10.2) still covers the idle set-up before it
+    sampler.rows = [(9.5, 0, 5, 100, 40, 90.0), (10.2, 0, 40, 900, 45, 300.0), (10.8, 0, 70, 900, 47, 500.0),
+                    (11.3, 0, 98, 950, 50, 650.0), (12.0, 0, 100, 950, 52, 660.0)]
+    plain = sampler.window(10.0, 12.0)[0]
+    settled = sampler.window(10.0, 12.0, util_settle=1.0)[0]
+    assert plain["utilization_mean_percent"] == 77.0 and plain["samples"] == 4
+    assert (settled["utilization_mean_percent"], settled["utilization_min_percent"]) == (99.0, 98)
+    # memory, temperature and power still come from every reading in the window
+    assert (settled["memory_used_max_mib"], settled["power_mean_w"], settled["samples"]) == (950, 527.5, 4)
+    # a window shorter than the settling time keeps all of its readings
+    assert sampler.window(10.0, 10.9, util_settle=1.0)[0]["utilization_mean_percent"] == 55.0
