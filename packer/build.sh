@@ -2,6 +2,7 @@
 # The golden image in one command: `make image` (Debian 12 base, here) / `make image-ubuntu`.
 #   packer/build.sh            build, check on a second boot, store, keep the last IMAGE_KEEP versions
 #   packer/build.sh --validate prepare the same inputs, then `packer validate` + `packer fmt -check`
+#   packer/build.sh --resume   after a failed second boot or store: run those again on the finished build
 #
 # Settings (environment):
 #   IMAGE_SOURCE       debian-base (default: a Debian 12 disk made here from Debian's archive) or
@@ -27,7 +28,12 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PK=$ROOT/packer
 MODE=build
-[ "${1:-}" = "--validate" ] && MODE=validate
+case "${1:-}" in
+  --validate) MODE=validate ;;
+  --resume) MODE=resume ;;
+  "") ;;
+  *) echo "build: unknown argument '$1' (use --validate, --resume or nothing)." >&2; exit 2 ;;
+esac
 
 SOURCE=${IMAGE_SOURCE:-debian-base}
 case "$SOURCE" in
@@ -197,6 +203,14 @@ validate() {
   packer validate "${PACKER_ARGS[@]}" "$PK/demobox.pkr.hcl"
 }
 
+resume_keys() {  # --resume: the keys the finished build used, nothing new
+  if [ "$SOURCE" = debian-base ]; then BUILD_KEY=$CACHE/debian-base/build_ed25519; else BUILD_KEY=$WORK/keys/build_ed25519; fi
+  ADMIN_KEYS=${ADMIN_KEYS:-$CACHE/dev-admin/admin_ed25519.pub}
+  SECOND_BOOT_KEY=${SECOND_BOOT_KEY:-${ADMIN_KEYS%.pub}}
+  [ -s "$BUILD_KEY" ] || die "--resume: the build key $BUILD_KEY of the finished build is gone."
+  echo "resume: $OUTDIR/vault-cube-demo-box-v$VERSION.qcow2 from the finished packer build; second boot and store again"
+}
+
 second_boot() {
   if [ ! -s "$SECOND_BOOT_KEY" ]; then
     echo "SKIPPED: no private key for the second-boot check (set SECOND_BOOT_KEY to one of ADMIN_KEYS' private keys)."
@@ -213,20 +227,29 @@ store() {
   pipeline images list --store "$STORE"
 }
 
-rm -rf "$WORK"; mkdir -p "$WORK"; : > "$LOG"
-PHASE=pre
-stage "preflight" preflight
-stage "collection (git archive HEAD -> tarball)" collection
-if [ "$SOURCE" = debian-base ]; then stage "debian base image (cached)" base_image; else base_image; fi
-stage "keys and http/user-data" keys
-build_info
-packer_vars
-if [ "$MODE" = validate ]; then
-  stage "packer fmt -check + validate" validate
-  exit 0
+if [ "$MODE" = resume ]; then
+  # After a failed second boot or store: the image and its manifest are kept, so only the stages
+  # after `packer build` run again (the build's own stage times stay in stages-pre.tsv).
+  [ -s "$OUTDIR/vault-cube-demo-box-v$VERSION.qcow2" ] && [ -s "$OUTDIR/image-manifest.json" ] \
+    || die "--resume needs the finished packer build of version $VERSION in $OUTDIR; run packer/build.sh without it."
+  PHASE=post; : > "$WORK/stages-post.tsv"; echo "=== resume $(date -u +%FT%TZ) ===" >> "$LOG"
+  stage "resume" resume_keys
+else
+  rm -rf "$WORK"; mkdir -p "$WORK"; : > "$LOG"
+  PHASE=pre
+  stage "preflight" preflight
+  stage "collection (git archive HEAD -> tarball)" collection
+  if [ "$SOURCE" = debian-base ]; then stage "debian base image (cached)" base_image; else base_image; fi
+  stage "keys and http/user-data" keys
+  build_info
+  packer_vars
+  if [ "$MODE" = validate ]; then
+    stage "packer fmt -check + validate" validate
+    exit 0
+  fi
+  stage "packer build" run_packer
+  PHASE=post
 fi
-stage "packer build" run_packer
-PHASE=post
 stage "second boot check" second_boot
 MANIFEST=$OUTDIR/image-manifest.json
 pipeline stages --pre "$WORK/stages-pre.tsv" --log "$WORK/packer.log" --post "$WORK/stages-post.tsv" --manifest "$MANIFEST" \
