@@ -796,13 +796,6 @@ def clean_tail(lines):
 
 def failure_message(run, rc, out_dir, params, plan):
     """One sentence (with the worker's last error lines) for a launch that did not succeed."""
-    msg = _failure_message(run, rc, out_dir, params, plan)
-    if params.get("cuda_graphs") and msg.startswith(("The DDP training worker", "The DDP benchmark did not finish")):
-        msg += " The training step ran as a CUDA graph (cuda_graphs); cuda_graphs: false runs it eagerly."
-    return msg
-
-
-def _failure_message(run, rc, out_dir, params, plan):
     errors = read_errors(out_dir)
     tail = clean_tail(run.stderr_tail(40)) or clean_tail(run.stdout_tail(10))
     error_lines = []
@@ -811,11 +804,13 @@ def _failure_message(run, rc, out_dir, params, plan):
     leftover = ""
     if run.leftover:
         leftover = " %d process(es) could not be stopped: %s." % (len(run.leftover), ", ".join(str(p) for p in run.leftover))
+    # A worker that crashed or hung while replaying a captured step: say how to run it eagerly.
+    graph = " The training step ran as a CUDA graph (cuda_graphs); cuda_graphs: false runs it eagerly." if params["cuda_graphs"] else ""
     if run.timed_out:
         progress = [line for line in run.stdout_tail(20) if line.startswith(PROGRESS_TAG)][-1:]
         last = (progress[0][len(PROGRESS_TAG):].strip() if progress else "the workers had not started training")
         return ("The DDP benchmark did not finish within its timeout of %ds and was stopped with every process it "
-                "started (last progress: %s).%s" % (params["timeout"], last, leftover))
+                "started (last progress: %s).%s%s" % (params["timeout"], last, graph, leftover))
     if any(p in "\n".join(error_lines + tail) for p in MEMORY_PATTERNS):
         first = errors[0] if errors else None
         what = ("rank %s: %s" % (first["rank"], first["sentence"])) if first else " / ".join(
@@ -830,12 +825,12 @@ def _failure_message(run, rc, out_dir, params, plan):
         context = [line.strip() for line in first.get("lines") or [] if line.strip() and line.strip() != first["sentence"]][-3:]
         return ("The DDP training worker failed on rank %s (%s): %s%s%s" % (
             first["rank"], first.get("host"), _short(first["sentence"]).rstrip("."),
-            (". Last error lines: %s" % " | ".join(context)) if context else "", ".") + leftover)
+            (". Last error lines: %s" % " | ".join(context)) if context else "", ".") + graph + leftover)
     killed = [(int(r), int(c)) for r, c in TORCHRUN_FAILURE.findall("\n".join(run.stderr_tail(80)))]
     signalled = [(r, c) for r, c in killed if c < 0]
     if signalled:
         r, c = signalled[0]
-        return "The DDP training worker of rank %d %s.%s" % (r, _proc.describe_exit(c), leftover)
+        return "The DDP training worker of rank %d %s.%s%s" % (r, _proc.describe_exit(c), graph, leftover)
     last = tail[-3:]
     return "The DDP benchmark launcher %s%s.%s" % (
         _proc.describe_exit(rc), (": %s" % " / ".join(last)) if last else "", leftover)
