@@ -123,23 +123,31 @@ base_image() {
   BASE_SUM="sha256:$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["sha256"])' "$BASE_DIR/debian-12-base.json")"
 }
 
-keys() {
-  mkdir -p "$WORK/keys"
-  if [ "$SOURCE" = debian-base ] && [ "$MODE" = build ]; then
-    BUILD_KEY=$BASE_DIR/build_ed25519           # the key the base image's admin accepts
+key_paths() {  # where the build key and the admin keys are; keys() makes the ones a build needs
+  if [ "$SOURCE" = debian-base ] && [ "$MODE" != validate ]; then
+    BUILD_KEY=$CACHE/debian-base/build_ed25519  # the key the base image's admin accepts
   else
     BUILD_KEY=$WORK/keys/build_ed25519          # a new key for every ISO build
+  fi
+  DEV_ADMIN_KEY=$CACHE/dev-admin/admin_ed25519  # used when ADMIN_KEYS is not given
+  ADMIN_KEYS_GIVEN=${ADMIN_KEYS:-}
+  ADMIN_KEYS=${ADMIN_KEYS:-$DEV_ADMIN_KEY.pub}
+  SECOND_BOOT_KEY=${SECOND_BOOT_KEY:-${ADMIN_KEYS%.pub}}
+}
+
+keys() {
+  key_paths
+  mkdir -p "$WORK/keys"
+  if [ "$BUILD_KEY" = "$WORK/keys/build_ed25519" ]; then
     rm -f "$BUILD_KEY" "$BUILD_KEY.pub"
     ssh-keygen -q -t ed25519 -N '' -C vaultcube-build-key -f "$BUILD_KEY"
   fi
-  if [ -z "${ADMIN_KEYS:-}" ]; then
+  if [ -z "$ADMIN_KEYS_GIVEN" ]; then
     [ "$SOURCE" = ubuntu ] && [ "$MODE" = build ] && die "IMAGE_SOURCE=ubuntu needs ADMIN_KEYS=<authorized_keys file>: the keys that may log in to every box made from the image."
-    mkdir -p "$CACHE/dev-admin"
-    [ -s "$CACHE/dev-admin/admin_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "vaultcube-dev-admin" -f "$CACHE/dev-admin/admin_ed25519"
-    ADMIN_KEYS=$CACHE/dev-admin/admin_ed25519.pub
-    echo "NOTE: no ADMIN_KEYS given: the image accepts the development key $CACHE/dev-admin/admin_ed25519 only."
+    mkdir -p "$(dirname "$DEV_ADMIN_KEY")"
+    [ -s "$DEV_ADMIN_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C "vaultcube-dev-admin" -f "$DEV_ADMIN_KEY"
+    echo "NOTE: no ADMIN_KEYS given: the image accepts the development key $DEV_ADMIN_KEY only."
   fi
-  SECOND_BOOT_KEY=${SECOND_BOOT_KEY:-${ADMIN_KEYS%.pub}}
   pipeline render-http --template "$PK/http/user-data.in" --out "$WORK/http" --admin-user "$ADMIN_USER" \
     --keys "$ADMIN_KEYS" --build-key "$BUILD_KEY.pub"
   # The admin keys as an HCL list for -var.
@@ -204,9 +212,7 @@ validate() {
 }
 
 resume_keys() {  # --resume: the keys the finished build used, nothing new
-  if [ "$SOURCE" = debian-base ]; then BUILD_KEY=$CACHE/debian-base/build_ed25519; else BUILD_KEY=$WORK/keys/build_ed25519; fi
-  ADMIN_KEYS=${ADMIN_KEYS:-$CACHE/dev-admin/admin_ed25519.pub}
-  SECOND_BOOT_KEY=${SECOND_BOOT_KEY:-${ADMIN_KEYS%.pub}}
+  key_paths
   [ -s "$BUILD_KEY" ] || die "--resume: the build key $BUILD_KEY of the finished build is gone."
   echo "resume: $OUTDIR/vault-cube-demo-box-v$VERSION.qcow2 from the finished packer build; second boot and store again"
 }
