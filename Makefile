@@ -10,13 +10,14 @@ SRC := $(CURDIR)/build/src/ansible_collections/vaultcube/demobox
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := build/vaultcube-demobox-$(VERSION).tar.gz
 
-.PHONY: help venv collection src demo test lint sanity unit integration molecule test-heavy packer-validate image image-ubuntu images clean
+.PHONY: help venv collection src demo test lint sanity unit integration molecule test-heavy packer-validate image image-ubuntu images apt-cache clean
 
 help:
 	@echo "make demo   - set up, then validate this machine and write its report under ./reports/"
 	@echo "make test   - set up, then run every test that fits CI (lint, sanity, unit, integration, molecule)"
 	@echo "make test-heavy - the long molecule scenarios listed in README"
 	@echo "make image  - the golden image from a Debian 12 base disk (QEMU TCG, slow: docs/build-pipeline.md)"
+	@echo "make apt-cache - apt-cacher-ng on this host for image builds (then APT_PROXY=http://10.0.2.2:3142 make image)"
 	@echo "make image-ubuntu - the golden image from the Ubuntu 24.04 ISO (autoinstall; needs ADMIN_KEYS)"
 
 venv:
@@ -54,6 +55,9 @@ image: venv
 
 image-ubuntu: venv
 	@IMAGE_SOURCE=ubuntu packer/build.sh
+
+apt-cache: collection
+	@$(BIN)/ansible-playbook vaultcube.demobox.apt_cache -i inventory/localhost.yml
 
 images:
 	@python3 packer/scripts/pipeline.py images list --store $${IMAGE_STORE:-packer/output/images}

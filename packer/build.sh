@@ -74,6 +74,16 @@ stage() {  # stage NAME COMMAND... : runs, times, logs; stops the build on failu
   fi
 }
 
+apt_proxy_answers() {  # an hour-long build should not find out at its first apt task
+  local url=$1 host port
+  [[ "$url" =~ ^http://([^/:]+):([0-9]+)/?$ ]] || die "APT_PROXY must look like http://HOST:PORT (e.g. http://10.0.2.2:3142), not $url."
+  host=${BASH_REMATCH[1]} port=${BASH_REMATCH[2]}
+  [ "$host" = 10.0.2.2 ] && host=127.0.0.1  # QEMU user networking: the guest's 10.0.2.2 is this host
+  "$PY" -c 'import socket, sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 5).close()' "$host" "$port" 2>/dev/null \
+    || die "APT_PROXY=$url: nothing answers on $host:$port (make apt-cache starts apt-cacher-ng on this host), or unset APT_PROXY."
+  echo "apt proxy for the build: $url ($host:$port answers)"
+}
+
 preflight() {
   local tool
   for tool in packer git "$PY" ansible-playbook ansible-galaxy ssh-keygen; do
@@ -87,6 +97,7 @@ preflight() {
     if [ -d "$STORE/vault-cube-demo-box-v$VERSION" ] && [ "${IMAGE_FORCE:-0}" != 1 ]; then
       die "version $VERSION is already in $STORE; images are immutable: set IMAGE_VERSION to a new version or IMAGE_FORCE=1."
     fi
+    [ -z "${APT_PROXY:-}" ] || apt_proxy_answers "$APT_PROXY"
   fi
   echo "packer: $(packer version | head -1)"
   echo "ansible: $(ansible-playbook --version 2>/dev/null | sed -n 1p)"

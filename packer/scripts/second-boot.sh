@@ -4,48 +4,26 @@
 #   packer/scripts/second-boot.sh IMAGE ADMIN_PRIVATE_KEY ADMIN_USER BUILD_PRIVATE_KEY OUT.json
 # Checks: the admin logs in with a key; passwords, root and the build key are refused; sshd's
 # effective settings; new SSH host keys and machine-id; docker is active and runs a container;
-# UFW is on. Exit 0 only when every check passed. QEMU: TCG (or SECOND_BOOT_ACCEL), 2 vCPUs.
+# UFW is on; no apt proxy left from the build. Exit 0 only when every check passed. QEMU: TCG (or SECOND_BOOT_ACCEL), 2 vCPUs.
 set -uo pipefail
+# shellcheck source=packer/scripts/boot-overlay.sh
+. "$(dirname "$0")/boot-overlay.sh"
 image=${1:?usage: $0 IMAGE KEY ADMIN_USER BUILD_KEY OUT.json}
 key=${2:?}; admin=${3:?}; build_key=${4:?}; out=${5:?}
 accel=${SECOND_BOOT_ACCEL:-tcg}
 wait_s=${SECOND_BOOT_WAIT:-900}
-dir=$(mktemp -d /tmp/vaultcube-second-boot.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-results=$dir/results.tsv
-: > "$results"
-start=$(date +%s)
 
-cleanup() {
-  if [ -s "$dir/qemu.pid" ] && kill -0 "$(cat "$dir/qemu.pid")" 2>/dev/null; then
-    kill "$(cat "$dir/qemu.pid")" 2>/dev/null; sleep 2
-    kill -9 "$(cat "$dir/qemu.pid")" 2>/dev/null
-  fi
-  rm -rf "$dir"
-}
-trap cleanup EXIT
-
-ssh_opts=(-p "$port" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=20
-          -o LogLevel=ERROR -o IdentitiesOnly=yes)
 as_admin() { ssh "${ssh_opts[@]}" -i "$key" "$admin@127.0.0.1" "$@"; }
 check() {  # check NAME PASSED(0/1) DETAIL
   printf '%s\t%s\t%s\n' "$1" "$2" "$(echo "$3" | tr '\t\n' '  ' | cut -c1-300)" >> "$results"
   printf '%-24s %s  %s\n' "$1" "$([ "$2" = 1 ] && echo passed || echo FAILED)" "$(echo "$3" | head -1 | cut -c1-120)"
 }
 
-qemu-img create -q -f qcow2 -F qcow2 -b "$(realpath "$image")" "$dir/overlay.qcow2" || { echo "second-boot: cannot make an overlay of $image" >&2; exit 1; }
-qemu-system-x86_64 -accel "$accel" -smp 2 -m 2048 -display none -daemonize -pidfile "$dir/qemu.pid" \
-  -drive "file=$dir/overlay.qcow2,if=virtio,format=qcow2,discard=unmap" \
-  -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
-  -serial "file:$dir/serial.log" || { echo "second-boot: qemu did not start" >&2; exit 1; }
-echo "second-boot: booting $(basename "$image") ($accel, 2 vCPUs), ssh on 127.0.0.1:$port"
-
-up=0
-while [ $(( $(date +%s) - start )) -lt "$wait_s" ]; do
-  if as_admin true 2>/dev/null; then up=1; break; fi
-  sleep 5
-done
-boot_s=$(( $(date +%s) - start ))
+boot_overlay "$image" "$accel" || exit 1
+results=$dir/results.tsv
+: > "$results"
+wait_for_login "$key" "$admin" "$wait_s"
+up=$(( $? == 0 ))
 if [ "$up" != 1 ]; then
   check admin_key_login 0 "no SSH login as $admin within ${wait_s}s; serial console tail: $(tail -5 "$dir/serial.log" 2>/dev/null)"
 else
@@ -88,12 +66,14 @@ else
 
   fw=$(as_admin sudo ufw status 2>&1)
   check ufw_active "$(echo "$fw" | grep -q 'Status: active' && echo "$fw" | grep -qE '^22(/tcp)? +ALLOW' && echo 1 || echo 0)" "$fw"
+  # A build through an apt cache (APT_PROXY) must not leave the box depending on the build host.
+  px=$(as_admin 'apt-config dump | grep -i "::proxy" || echo "no apt proxy"' 2>&1)
+  check apt_proxy_removed "$([ "$px" = "no apt proxy" ] && echo 1 || echo 0)" "$px"
   failed=$(as_admin systemctl --failed --no-legend --plain 2>&1)
   check no_failed_units "$([ -z "$failed" ] && echo 1 || echo 0)" "${failed:-none}"
-  as_admin sudo systemctl poweroff >/dev/null 2>&1
-  for _ in $(seq 1 60); do kill -0 "$(cat "$dir/qemu.pid" 2>/dev/null)" 2>/dev/null || break; sleep 2; done
+  power_off "$key" "$admin"
 fi
-total_s=$(( $(date +%s) - start ))
+total_s=$(( $(date +%s) - boot_start ))
 
 python3 - "$results" "$out" "$image" "$boot_s" "$total_s" "$accel" <<'PY'
 import datetime, json, sys
