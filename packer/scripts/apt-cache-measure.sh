@@ -33,7 +33,7 @@ for pass in direct cold warm; do
   via=http://10.0.2.2:$cport; [ "$pass" = direct ] && via=DIRECT
   before=$(fetched)
   # shellcheck disable=SC2086  # the package names are words
-  line=$(as_admin sudo sh /tmp/apt-download.sh "$pass" "$via" --reinstall $pkgs 2>&1) || { echo "apt-cache-measure: $pass failed: $line" >&2; exit 1; }
+  line=$(as_admin sudo sh /tmp/apt-download.sh "$pass" "$via" --reinstall $pkgs 2>&1) || { echo "apt-cache-measure: the $pass download failed: $(echo "$line" | grep -m3 -E '^(E|W):')" >&2; exit 1; }
   sleep 1
   echo "$line upstream=$(( $(fetched) - before ))"
 done
