@@ -6,8 +6,9 @@
 # apt-download.sh - straight from the archive, through the cache on this host, through it again.
 #   packer/scripts/apt-cache-measure.sh IMAGE ADMIN_PRIVATE_KEY ADMIN_USER [PORT]
 # The cache is an apt-cacher-ng on this host (make apt-cache), reached from the guest at
-# 10.0.2.2:PORT (3142). Nothing is installed in the guest. "upstream" counts the files the cache
-# fetched from the archive during that download (its log); the first pass through it is "cold"
+# 10.0.2.2:PORT (3142). Nothing is installed in the guest. upstream_debs / upstream_other count the
+# packages and the other files (index files) the cache fetched from the archive during that pass
+# (its log); the first pass through it is "cold"
 # only if the cache did not hold these packages yet. Prints one line per pass.
 set -uo pipefail
 # shellcheck source=packer/scripts/boot-overlay.sh
@@ -18,7 +19,7 @@ log=/var/log/apt-cacher-ng/apt-cacher.log
 base_json=${BASE_JSON:-$HOME/.cache/vaultcube/debian-base/debian-12-base.json}
 made=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["made"])' "$base_json") \
   || { echo "apt-cache-measure: cannot read when the base disk was made from $base_json" >&2; exit 1; }
-fetched() { local n; n=$(grep -c '|I|' "$log" 2>/dev/null); echo "${n:-0}"; }
+fetched() { local n; n=$(grep -c "|I|.*$1" "$log" 2>/dev/null); echo "${n:-0}"; }  # files fetched upstream
 [ -r "$log" ] || [ -d /var/log/apt-cacher-ng ] || { echo "apt-cache-measure: no apt-cacher-ng on this host (make apt-cache)" >&2; exit 1; }
 
 boot_overlay "$image" "${SECOND_BOOT_ACCEL:-tcg}" || exit 1
@@ -31,10 +32,11 @@ pkgs=$(as_admin "find /var/lib/dpkg/info -name '*.list' -newermt '$made' -printf
 echo "apt-cache-measure: $(echo "$pkgs" | wc -w) packages installed or upgraded by the build (after the base disk, $made)"
 for pass in direct cold warm; do
   via=http://10.0.2.2:$cport; [ "$pass" = direct ] && via=DIRECT
-  before=$(fetched)
+  debs=$(fetched '\.deb$') all=$(fetched '')
   # shellcheck disable=SC2086  # the package names are words
   line=$(as_admin sudo sh /tmp/apt-download.sh "$pass" "$via" --reinstall $pkgs 2>&1) || { echo "apt-cache-measure: the $pass download failed: $(echo "$line" | grep -m3 -E '^(E|W):')" >&2; exit 1; }
   sleep 1
-  echo "$line upstream=$(( $(fetched) - before ))"
+  debs=$(( $(fetched '\.deb$') - debs )) all=$(( $(fetched '') - all ))
+  echo "$line upstream_debs=$debs upstream_other=$(( all - debs ))"
 done
 power_off "$key" "$admin"
