@@ -174,7 +174,8 @@ import re
 packer = re.search(r"(\d+\.\d+\.\d+)", first(["packer", "version"])).group(1)
 ansible = re.search(r"(\d+\.\d+\.\d+)", first(["ansible-playbook", "--version"])).group(1)
 info = {"source": "$SOURCE", "accelerator": "$ACCEL", "packer_version": packer, "ansible_core_version": ansible,
-        "host": {"cpus": $(nproc), "load_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)"}, "guest": {"cpus": ${CPUS:-2}, "memory_mib": ${MEMORY:-4096}}}
+        "host": {"cpus": $(nproc), "load_at_start": "$(cut -d' ' -f1-3 /proc/loadavg)"}, "guest": {"cpus": ${CPUS:-2}, "memory_mib": ${MEMORY:-4096}},
+        "apt_proxy": "${APT_PROXY:-}" or None}  # the build's apt cache, if any (removed from the image)
 if "$SOURCE" == "debian-base":
     info["base"] = json.load(open("$CACHE/debian-base/debian-12-base.json")) if "$MODE" == "build" else None
 else:

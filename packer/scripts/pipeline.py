@@ -380,6 +380,7 @@ def prune(store, keep):
     removed = []
     for version in versions[keep:]:
         if version == current:
+            kept.append(version)  # older than the newest `keep`, but current (after a rollback)
             continue
         shutil.rmtree(os.path.join(store, image_dir_name(version)))
         log_history(store, "pruned", version, "keep %d" % keep)

@@ -238,6 +238,7 @@ def test_rollback_goes_to_the_previous_version_and_checks_it(tmp_path):
     pipeline.rollback(store, "1.0.0")
     kept, removed = pipeline.prune(store, 1)
     assert removed == ["1.1.0"] and pipeline.store_versions(store) == ["1.2.0", "1.0.0"]
+    assert kept == ["1.2.0", "1.0.0"]  # what it says it kept includes the current version
 
 
 def test_rollback_refuses_an_image_that_changed(tmp_path):
