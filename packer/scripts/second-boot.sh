@@ -4,7 +4,8 @@
 #   packer/scripts/second-boot.sh IMAGE ADMIN_PRIVATE_KEY ADMIN_USER BUILD_PRIVATE_KEY OUT.json
 # Checks: the admin logs in with a key; passwords, root and the build key are refused; sshd's
 # effective settings; new SSH host keys and machine-id; docker is active and runs a container;
-# UFW is on; no apt proxy left from the build. Exit 0 only when every check passed. QEMU: TCG (or SECOND_BOOT_ACCEL), 2 vCPUs.
+# UFW is on; no apt proxy is left from the build. Exit 0 only when every check passed.
+# QEMU: TCG (or SECOND_BOOT_ACCEL), 2 vCPUs.
 set -uo pipefail
 # shellcheck source=packer/scripts/boot-overlay.sh
 . "$(dirname "$0")/boot-overlay.sh"
