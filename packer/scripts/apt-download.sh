@@ -3,8 +3,8 @@
 # changed) and prints one line: LABEL packages=N bytes=B seconds=S sha256=<first 16 of the .debs'>.
 #   apt-download.sh LABEL DIRECT|PROXY_URL [apt-get options] PACKAGE...
 # Run as root. The apt cache of .deb files is emptied before and after, so each run downloads
-# everything. Used side by side (straight, through an empty apt cache, through the filled cache)
-# by molecule/apt_cache and packer/scripts/apt-cache-measure.sh.
+# everything. apt-cache-passes.sh runs it side by side: straight, through an empty apt cache,
+# through the filled cache.
 set -eu
 label=${1:?usage: $0 LABEL DIRECT|PROXY_URL PACKAGE...}
 via=${2:?}
