@@ -24,6 +24,12 @@ SCHEMA_VERSION = 1
 ERROR = "error"
 ORDER = ("failed", ERROR, "passed", "info", "skipped")
 ICONS = {"passed": "PASS", "failed": "FAIL", ERROR: "ERROR", "skipped": "SKIP", "info": "INFO"}
+# Verdicts: a report is PASSED only when something was judged and nothing failed; a report in
+# which no check ran says so instead of passing.
+PASSED = "PASSED"
+FAILED = "FAILED"
+NOT_JUDGED = "NOT JUDGED"
+NOTHING_MEASURED = "NOTHING MEASURED"
 
 
 def _module_checks(entry):
@@ -72,18 +78,45 @@ def build(entries, host, generated_at, metadata=None):
     for check in checks:
         summary[check["status"]] = summary.get(check["status"], 0) + 1
     summary["total"] = len(checks)
-    passed = summary["failed"] == 0 and summary[ERROR] == 0
+    skipped = [{"check": c["name"], "module": c["module"], "reason": c.get("message") or "no reason given"}
+               for c in checks if c["status"] == "skipped"]
+    verdict, reason = judge(summary, skipped)
     return {
         "schema_version": SCHEMA_VERSION,
         "host": host,
         "generated_at": generated_at,
-        "passed": passed,
+        "passed": {PASSED: True, FAILED: False}.get(verdict),
+        "verdict": verdict,
+        "verdict_reason": reason,
+        "skipped_checks": skipped,
         "summary": summary,
         "failures": [c["message"] for c in checks if c["status"] in ("failed", ERROR)],
         "checks": checks,
         "modules": modules,
         "metadata": metadata or {},
     }
+
+
+def judge(summary, skipped):
+    """(verdict, one sentence): what the checks add up to, saying what was and was not measured.
+
+    passed: something judged, nothing failed. failed: a check failed or could not run. not judged:
+    figures measured but every threshold null. nothing measured: no check ran at all; the
+    sentence names each skipped check and why.
+    """
+    if summary["failed"] or summary[ERROR]:
+        return FAILED, "%d check(s) failed and %d could not run." % (summary["failed"], summary[ERROR])
+    if summary["passed"]:
+        text = "%d check(s) passed" % summary["passed"]
+        if skipped:
+            text += "; %d skipped (%s)" % (len(skipped), ", ".join(s["check"] for s in skipped))
+        return PASSED, text + "."
+    if summary["info"]:
+        return NOT_JUDGED, "%d figure(s) measured, none judged: every threshold of the checks that ran is null." % summary["info"]
+    if not skipped:
+        return NOTHING_MEASURED, "Nothing was measured: no check ran."
+    return NOTHING_MEASURED, "Nothing was measured: every check was skipped (%s)." % "; ".join(
+        "%s: %s" % (s["check"], s["reason"].rstrip(".")) for s in skipped)
 
 
 def to_json(report):
@@ -131,12 +164,14 @@ def _flatten(prefix, value, out):
 
 def to_markdown(report):
     lines = []
-    verdict = "PASSED" if report["passed"] else "FAILED"
+    verdict = report["verdict"]
     s = report["summary"]
     lines.append("# Validation report: %s" % report["host"])
     lines.append("")
     lines.append("**%s** - %d checks: %d passed, %d failed, %d errors, %d skipped, %d reported without a threshold." % (
         verdict, s["total"], s["passed"], s["failed"], s[ERROR], s["skipped"], s["info"]))
+    lines.append("")
+    lines.append(report["verdict_reason"])
     lines.append("")
     lines.append("Generated %s." % report["generated_at"])
     meta = report.get("metadata") or {}
@@ -330,13 +365,14 @@ table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;p
 
 def to_html(report):
     s = report["summary"]
-    verdict = "PASSED" if report["passed"] else "FAILED"
+    verdict = report["verdict"]
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            "<title>Validation report: %s</title><style>%s</style></head><body>" % (escape(report["host"]), _CSS)]
     out.append("<h1>Validation report: %s</h1>" % escape(report["host"]))
     out.append('<p class="%s"><strong>%s</strong> - %d checks: %d passed, %d failed, %d errors, %d skipped, %d info.</p>' % (
         "verdict-pass" if report["passed"] else "verdict-fail", verdict, s["total"], s["passed"], s["failed"],
         s[ERROR], s["skipped"], s["info"]))
+    out.append("<p>%s</p>" % escape(report["verdict_reason"]))
     out.append("<p>Generated %s.</p>" % escape(str(report["generated_at"])))
     if report["failures"]:
         out.append("<h2>Failures</h2><ul>%s</ul>" % "".join("<li>%s</li>" % escape(f) for f in report["failures"]))

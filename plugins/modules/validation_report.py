@@ -82,9 +82,29 @@ EXAMPLES = r"""
 
 RETURN = r"""
 passed:
-  description: V(false) when any check failed or any module could not measure.
+  description:
+    - V(true) when at least one check passed and none failed or errored; V(false) when any check
+      failed or any module could not measure; V(null) when nothing was judged (see RV(verdict)).
   returned: always
   type: bool
+verdict:
+  description:
+    - What the checks add up to - C(PASSED), C(FAILED), C(NOT JUDGED) (figures measured, every
+      threshold null) or C(NOTHING MEASURED) (no check ran; a report of skipped checks never passes).
+  returned: always
+  type: str
+  sample: NOTHING MEASURED
+verdict_reason:
+  description: One sentence behind the verdict; for C(NOTHING MEASURED) it names each skipped check and why.
+  returned: always
+  type: str
+  sample: "Nothing was measured: every check was skipped (stress_gpu: No NVIDIA GPU on this host)."
+skipped_checks:
+  description: Each skipped check with the reason it did not run.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"check": "stress_gpu", "module": "stress_gpu", "reason": "No NVIDIA GPU on this host."}]
 summary:
   description: Number of checks per status (C(passed), C(failed), C(error), C(skipped), C(info), C(total)).
   returned: always
@@ -150,6 +170,12 @@ def main():
     generated = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     report = _report.build(params["results"], params["host"], generated, params["metadata"])
 
+    try:
+        mode = int(params["mode"], 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o7777:
+        module.fail_json(msg="mode must be an octal file mode such as 0644, not %s." % params["mode"])
     files = {}
     changed = False
     dest = params["dest"]
@@ -165,19 +191,27 @@ def main():
         data = to_bytes(render(report))
         if module.check_mode or _same_content(path, data):
             continue
-        fd, tmp = tempfile.mkstemp(dir=dest, prefix=".%s." % params["basename"])
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, int(params["mode"], 8))
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=dest, prefix=".%s." % params["basename"])
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(tmp, mode)
+        except OSError as exc:
+            if tmp and os.path.exists(tmp):
+                os.remove(tmp)
+            module.fail_json(msg="Cannot write the report %s: %s." % (path, exc.strerror or exc), detail=str(exc),
+                             files=files)
         module.atomic_move(tmp, path)
         changed = True
 
     s = report["summary"]
-    msg = "Report %s for %s: %d passed, %d failed, %d errors, %d skipped, %d info." % (
-        "PASSED" if report["passed"] else "FAILED", params["host"], s["passed"], s["failed"], s["error"],
-        s["skipped"], s["info"])
-    module.exit_json(changed=changed, passed=report["passed"], summary=s, failures=report["failures"],
-                     files=files, report=report, msg=msg)
+    msg = "Report %s for %s: %d passed, %d failed, %d errors, %d skipped, %d info. %s" % (
+        report["verdict"], params["host"], s["passed"], s["failed"], s["error"],
+        s["skipped"], s["info"], report["verdict_reason"])
+    module.exit_json(changed=changed, passed=report["passed"], verdict=report["verdict"],
+                     verdict_reason=report["verdict_reason"], skipped_checks=report["skipped_checks"], summary=s,
+                     failures=report["failures"], files=files, report=report, msg=msg)
 
 
 if __name__ == "__main__":

@@ -53,10 +53,35 @@ def test_all_passed_or_skipped_is_a_pass():
     assert rep["passed"] is True and rep["failures"] == []
 
 
-def test_info_only_is_a_pass():
+def test_all_passed_or_skipped_names_the_skipped():
+    rep = _report.build(ENTRIES[:1] + ENTRIES[2:3], "box1", "t")
+    assert rep["verdict"] == "PASSED"
+    assert rep["verdict_reason"] == "1 check(s) passed; 1 skipped (stress_gpu)."
+
+
+def test_info_only_is_not_judged_not_passed():
     checks = [R.judge_min("x.y", "Y", 3.0, None)]
     rep = _report.build([{"module": "x", "result": R.build_result(checks, {}, {}, {})}], "h", "t")
-    assert rep["passed"] is True and rep["summary"]["info"] == 1
+    assert rep["passed"] is None and rep["summary"]["info"] == 1
+    assert rep["verdict"] == "NOT JUDGED"
+
+
+def test_nothing_measured_is_not_passed_and_says_why():
+    entries = [{"module": "ddp_benchmark", "skipped_reason": "No NVIDIA GPU on this host (NVML: no driver)."},
+               {"module": "stress_gpu", "result": {"skipped": True, "skip_reason": "Conditional result was False"}}]
+    rep = _report.build(entries, "h", "t")
+    assert rep["passed"] is None and rep["verdict"] == "NOTHING MEASURED"
+    assert rep["verdict_reason"] == ("Nothing was measured: every check was skipped (ddp_benchmark: No NVIDIA GPU on "
+                                     "this host (NVML: no driver); stress_gpu: Conditional result was False).")
+    assert [s["check"] for s in rep["skipped_checks"]] == ["ddp_benchmark", "stress_gpu"]
+    md = _report.to_markdown(rep)
+    assert "**NOTHING MEASURED** - 2 checks: 0 passed" in md and rep["verdict_reason"] in md
+    assert "<strong>NOTHING MEASURED</strong>" in _report.to_html(rep)
+
+
+def test_no_entries_is_nothing_measured():
+    rep = _report.build([], "h", "t")
+    assert (rep["passed"], rep["verdict"], rep["verdict_reason"]) == (None, "NOTHING MEASURED", "Nothing was measured: no check ran.")
 
 
 def test_json_roundtrip():

@@ -63,3 +63,27 @@ def test_unwritable_destination(tmp_path, capsys):
     blocker.write_text("x")
     code, out = run({"results": results(), "dest": str(blocker / "sub"), "host": "h"}, capsys)
     assert code == 1 and out["msg"].startswith("Cannot create the report directory")
+
+
+def test_nothing_measured_is_not_passed(tmp_path, capsys):
+    entries = [{"module": "stress_gpu", "skipped_reason": "No NVIDIA GPU."}]
+    code, out = run({"results": entries, "dest": str(tmp_path), "host": "h", "formats": ["json"]}, capsys)
+    assert code == 0 and out["passed"] is None and out["verdict"] == "NOTHING MEASURED"
+    assert out["msg"].startswith("Report NOTHING MEASURED for h: 0 passed, 0 failed, 0 errors, 1 skipped, 0 info.")
+    assert out["skipped_checks"] == [{"check": "stress_gpu", "module": "stress_gpu", "reason": "No NVIDIA GPU."}]
+
+
+def test_unwritable_dest_is_one_sentence_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(validation_report.tempfile, "mkstemp", refuse)
+    code, out = run({"results": results(), "dest": str(tmp_path), "host": "h", "formats": ["json"]}, capsys)
+    assert code == 1 and out["msg"] == "Cannot write the report %s/validation-report.json: Permission denied." % tmp_path
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", ["rw-r--r--", "0999", "77777"])
+def test_invalid_mode_is_refused_before_writing(tmp_path, capsys, mode):
+    code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "mode": mode}, capsys)
+    assert code == 1 and out["msg"] == "mode must be an octal file mode such as 0644, not %s." % mode
+    assert not (tmp_path / "r").exists()
