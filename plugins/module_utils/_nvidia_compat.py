@@ -291,21 +291,31 @@ def _gpu_label(info, count):
     return "%s%s (%s)" % (prefix, info["name"], detail)
 
 
-def judge(device_ids, branch=None, flavour="open", cuda_version=None, unknown_gpu="warn"):
+UNKNOWN_VERSION = ("cannot_judge", "fail")
+
+
+def judge(device_ids, branch=None, flavour="open", cuda_version=None, unknown_gpu="warn", unknown_version="cannot_judge"):
     """Judge GPUs (PCI device IDs) against a planned driver branch, flavour and CUDA version.
 
-    Returns a dict: ``compatible`` (bool), ``failures`` (one sentence per GPU model that cannot
-    work, naming the GPU and the fix, plus one per branch/CUDA mismatch), ``warnings``, ``gpus``
-    (what is known about each model, with its verdict) and ``plan``.
+    Returns a dict: ``verdict`` (compatible, incompatible or cannot judge), ``compatible`` (true,
+    false, or null when something the plan names is not in the tables: an unknown GPU, a CUDA
+    major version without a row), ``failures`` (one sentence per GPU model that cannot work,
+    naming the GPU and the fix, plus one per branch/CUDA mismatch), ``cannot_judge`` (one sentence
+    per thing not judged), ``warnings``, ``gpus`` (what is known about each model, with its
+    verdict) and ``plan``. Something unknown is never called compatible: with
+    ``unknown_version="fail"`` (``unknown_gpu="fail"``) it is a failure instead.
     """
     if flavour not in FLAVOURS:
         raise ValueError("flavour must be one of %s, got '%s'" % (", ".join(FLAVOURS), flavour))
     if unknown_gpu not in ("warn", "fail"):
         raise ValueError("unknown_gpu must be warn or fail, got '%s'" % unknown_gpu)
+    if unknown_version not in UNKNOWN_VERSION:
+        raise ValueError("unknown_version must be cannot_judge or fail, got '%s'" % unknown_version)
     number = branch_number(branch)
     cuda = parse_version(cuda_version)
     failures = []
     warnings = []
+    unknown = []
 
     counts = {}
     order = []
@@ -328,6 +338,7 @@ def judge(device_ids, branch=None, flavour="open", cuda_version=None, unknown_gp
                 failures.append(text + ": check NVIDIA's supported-GPU list, then set nvidia_driver_precheck_unknown_gpu: warn.")
             else:
                 warnings.append(text + ".")
+                unknown.append(text + ".")
             gpus.append(info)
             continue
         problems = _problems(info, number, flavour, cuda)
@@ -349,8 +360,13 @@ def judge(device_ids, branch=None, flavour="open", cuda_version=None, unknown_gp
     if cuda is not None and number is not None:
         floor = CUDA_MAJOR_MIN_BRANCH.get(cuda[0])
         if floor is None:
-            warnings.append("CUDA %s is not in this collection's CUDA table, so its driver requirement was not judged."
-                            % fmt_version(cuda))
+            text = "CUDA %s is a major version this collection's CUDA table has no row for (it knows %s), so its driver " \
+                   "requirement cannot be judged" % (fmt_version(cuda), join_words(str(m) for m in sorted(CUDA_MAJOR_MIN_BRANCH)))
+            if unknown_version == "fail":
+                failures.append(text + ": use a CUDA version it knows, or set unknown_version: cannot_judge to go on unjudged.")
+            else:
+                warnings.append(text + ".")
+                unknown.append(text + ".")
         elif number < floor:
             failures.append("CUDA %s needs driver branch %d or newer, but %s is %d: set %s to %d or newer, "
                             "or %s to an older major version." % (
@@ -367,9 +383,17 @@ def judge(device_ids, branch=None, flavour="open", cuda_version=None, unknown_gp
                                     fmt_version(cuda), built_with, number))
 
     plan = {"branch": number, "flavour": flavour, "cuda_version": fmt_version(cuda) if cuda else None}
+    if failures:
+        verdict = "incompatible"
+    elif unknown:
+        verdict = "cannot judge"
+    else:
+        verdict = "compatible"
     return {
-        "compatible": not failures,
+        "verdict": verdict,
+        "compatible": {"compatible": True, "incompatible": False}.get(verdict),
         "failures": failures,
+        "cannot_judge": unknown,
         "warnings": warnings,
         "gpus": gpus,
         "plan": plan,

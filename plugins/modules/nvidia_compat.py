@@ -56,6 +56,14 @@ options:
     type: str
     choices: [warn, fail]
     default: warn
+  unknown_version:
+    description:
+      - What to do with a version the tables have no row for (a CUDA major version newer than the
+        collection knows). V(cannot_judge) returns RV(verdict=cannot judge) and RV(compatible=null)
+        with one sentence saying what was not judged, never "compatible"; V(fail) makes it a failure.
+    type: str
+    choices: [cannot_judge, fail]
+    default: cannot_judge
   secure_boot:
     description:
       - V(auto) detects the Secure Boot state; V(enabled) or V(disabled) overrides the detection
@@ -118,10 +126,26 @@ changed:
   description: Always V(false); the module only reads.
   returned: always
   type: bool
+verdict:
+  description:
+    - V(compatible), V(incompatible), or V(cannot judge) when the plan names something the tables
+      do not know (an NVIDIA GPU not in the GPU table, a CUDA major version without a row).
+  returned: always
+  type: str
+  sample: cannot judge
 compatible:
-  description: V(true) when every GPU model can work with the plan.
+  description:
+    - V(true) when every GPU model can work with the plan, V(false) when one cannot, V(null) when
+      something could not be judged (RV(cannot_judge) says what).
   returned: always
   type: bool
+cannot_judge:
+  description: One sentence per thing the tables do not know, so not judged.
+  returned: always
+  type: list
+  elements: str
+  sample: ["CUDA 14.0 is a major version this collection's CUDA table has no row for (it knows 11, 12 and 13), so
+            its driver requirement cannot be judged."]
 passed:
   description: Same as RV(compatible).
   returned: always
@@ -273,12 +297,15 @@ def run(module):
 
     devices = found + assumed
     verdict = C.judge([d["device_id"] for d in devices], params["branch"], params["flavour"],
-                      params["cuda_version"], params["unknown_gpu"])
+                      params["cuda_version"], params["unknown_gpu"], params["unknown_version"])
     driver = detect_driver(module)
     secure_boot = detect_secure_boot(module)
 
     if verdict["failures"]:
         msg = " ".join(verdict["failures"])
+    elif verdict["cannot_judge"]:
+        # Never "suits it" for what the tables do not know.
+        msg = "Cannot judge the plan: %s" % " ".join(verdict["cannot_judge"])
     elif devices:
         names = ", ".join("%s%s" % (("%dx " % g["count"]) if g["count"] > 1 else "", g["name"]) for g in verdict["gpus"])
         plan = verdict["plan"]
@@ -296,9 +323,11 @@ def run(module):
 
     return {
         "changed": False,
+        "verdict": verdict["verdict"],
         "compatible": verdict["compatible"],
         "passed": verdict["compatible"],
         "failures": verdict["failures"],
+        "cannot_judge": verdict["cannot_judge"],
         "warnings_found": verdict["warnings"],
         "gpus": verdict["gpus"],
         "devices": devices,
@@ -320,6 +349,7 @@ def main():
             target_gpus=dict(type="list", elements="str", default=[]),
             detect=dict(type="bool", default=True),
             unknown_gpu=dict(type="str", choices=["warn", "fail"], default="warn"),
+            unknown_version=dict(type="str", choices=list(C.UNKNOWN_VERSION), default="cannot_judge"),
             secure_boot=dict(type="str", choices=["auto", "enabled", "disabled"], default="auto"),
             fail_on_incompatible=dict(type="bool", default=True),
             sysfs_path=dict(type="path", default="/sys/bus/pci/devices"),

@@ -197,7 +197,7 @@ def test_mixed_gpus_get_one_sentence_per_model_that_fails():
 
 def test_no_gpu_is_compatible_and_judges_only_branch_against_cuda():
     assert C.judge([], "580", "open", "13.0") == {
-        "compatible": True, "failures": [], "warnings": [], "gpus": [],
+        "verdict": "compatible", "compatible": True, "failures": [], "cannot_judge": [], "warnings": [], "gpus": [],
         "plan": {"branch": 580, "flavour": "open", "cuda_version": "13.0"}}
     verdict = C.judge([], "570", "open", "13.0")
     assert verdict["failures"] == ["CUDA 13.0 needs driver branch 580 or newer, but nvidia_driver_branch is 570: set "
@@ -251,9 +251,22 @@ def test_open_modules_on_geforce_before_560_are_a_warning_not_a_refusal():
     assert C.judge([RTX4090], "560", "open", "12.4")["warnings"] == []
 
 
+def test_unknown_cuda_major_is_never_compatible():
+    verdict = C.judge([RTX5090], "580", "open", "14.0")
+    assert (verdict["verdict"], verdict["compatible"], verdict["failures"]) == ("cannot judge", None, [])
+    assert verdict["cannot_judge"] == ["CUDA 14.0 is a major version this collection's CUDA table has no row for (it knows 11, "
+                                       "12 and 13), so its driver requirement cannot be judged."]
+    verdict = C.judge([RTX5090], "580", "open", "14.0", unknown_version="fail")
+    assert (verdict["verdict"], verdict["compatible"]) == ("incompatible", False)
+    assert verdict["failures"][0].endswith("use a CUDA version it knows, or set unknown_version: cannot_judge to go on unjudged.")
+    # a known major with an unknown minor is judged by its major's floor
+    assert C.judge([RTX5090], "580", "open", "13.1")["verdict"] == "compatible"
+
+
 def test_unknown_gpu_warns_or_fails():
     verdict = C.judge(["0x9999"], "580", "open", "13.0")
-    assert verdict["compatible"] and verdict["gpus"][0]["verdict"] == "unknown"
+    assert verdict["compatible"] is None and verdict["verdict"] == "cannot judge"
+    assert verdict["gpus"][0]["verdict"] == "unknown"
     assert verdict["warnings"][0].startswith("NVIDIA GPU 10de:9999 is not in this collection's GPU table")
     verdict = C.judge(["0x9999"], "580", "open", "13.0", unknown_gpu="fail")
     assert not verdict["compatible"]
@@ -268,6 +281,7 @@ def test_nothing_judged_without_branch_and_cuda():
 @pytest.mark.parametrize("bad,call", [
     ("flavour", lambda: C.judge([], "580", "closed")),
     ("unknown", lambda: C.judge([], "580", "open", unknown_gpu="ignore")),
+    ("unknown_version", lambda: C.judge([], "580", "open", unknown_version="warn")),
     ("branch", lambda: C.judge([], "latest")),
     ("cuda", lambda: C.judge([], "580", "open", "thirteen")),
     ("device", lambda: C.judge(["RTX5090"], "580")),

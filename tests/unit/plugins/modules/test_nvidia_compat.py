@@ -190,6 +190,16 @@ def test_unknown_gpu_is_a_warning(tmp_path, capsys, monkeypatch):
     assert code == 1
 
 
+def test_unknown_cuda_major_is_cannot_judge_not_suits(tmp_path, capsys, monkeypatch):
+    host = Host(tmp_path).gpu("0000:01:00.0", "0x2b85")
+    code, out = run(host.args(branch="580", cuda_version="14.0"), capsys, monkeypatch)
+    assert code == 0 and out["verdict"] == "cannot judge" and out["compatible"] is None and out["passed"] is None
+    assert out["msg"].startswith("Cannot judge the plan: CUDA 14.0 is a major version this collection's CUDA table has no row for")
+    assert "suit" not in out["msg"]
+    code, out = run(host.args(branch="580", cuda_version="14.0", unknown_version="fail"), capsys, monkeypatch)
+    assert code == 1 and out["compatible"] is False and "unknown_version: cannot_judge" in out["msg"]
+
+
 def test_flavour_any_is_not_named_in_the_message(tmp_path, capsys, monkeypatch):
     host = Host(tmp_path).gpu("0000:01:00.0", "0x2b85")
     code, out = run(host.args(flavour="any", cuda_version="12.8"), capsys, monkeypatch)
