@@ -18,6 +18,7 @@ driver is), so the boot script needs no Python binding. Nothing here imports Ans
 from __future__ import absolute_import, division, print_function
 
 import json
+import math
 import os
 import re
 import shutil
@@ -49,6 +50,8 @@ def parse_query(text):
         head, tail = cells[:2], cells[-5:]
         name = ", ".join(cells[2:-5])
         persistence = {"enabled": True, "disabled": False}.get(tail[0].lower())
+        if not head[0].isdigit():
+            raise ValueError("unexpected nvidia-smi output line: %s" % line)
         gpus.append({
             "index": int(head[0]),
             "uuid": head[1],
@@ -73,6 +76,8 @@ def parse_power_limit(value):
         watts = float(text.rstrip("w").strip())
     except ValueError:
         raise ValueError("power limit must be max, default or a number of watts, got '%s'" % value)
+    if not math.isfinite(watts):  # float() takes "nan" and "inf"; no comparison would catch NaN
+        raise ValueError("power limit must be max, default or a finite number of watts, got '%s'" % value)
     if watts <= 0:
         raise ValueError("power limit must be above 0 W, got '%s'" % value)
     return watts
@@ -179,7 +184,13 @@ def tune(run, nvidia_smi, persistence_mode=None, power_limit=None, governor=None
                 result["notes"].append("nvidia-smi does not answer (%s); GPU settings left alone."
                                        % (text[0] if text else "exit %d" % rc))
             else:
-                for gpu in parse_query(out):
+                try:
+                    gpus = parse_query(out)
+                except ValueError as exc:
+                    result["errors"].append("nvidia-smi answered something this module cannot read (%s); nothing was "
+                                            "changed." % exc)
+                    return result
+                for gpu in gpus:
                     actions, errors, notes = plan_gpu(gpu, persistence_mode, power_limit)
                     gpu_plans.append((gpu, actions))
                     result["errors"].extend(errors)

@@ -124,8 +124,13 @@ def main():
     def run(argv):
         return module.run_command(argv)
 
-    result = T.tune(run, smi, params["persistence_mode"], params["power_limit"], params["cpu_governor"],
-                    params["cpufreq_path"], check_mode=module.check_mode)
+    try:
+        result = T.tune(run, smi, params["persistence_mode"], params["power_limit"], params["cpu_governor"],
+                        params["cpufreq_path"], check_mode=module.check_mode)
+    except Exception as exc:  # pylint: disable=broad-except
+        # The boundary: whatever the host answers, the user gets one sentence, not a traceback.
+        module.fail_json(msg="The tuning could not be planned or applied: %s." % str(exc).rstrip("."),
+                         detail=repr(exc), changed=False)
     errors = result.pop("errors")
     if result["actions"]:
         verb = "Would change" if module.check_mode else "Changed"

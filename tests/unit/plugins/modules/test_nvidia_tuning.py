@@ -70,3 +70,33 @@ def test_no_nvidia_smi(capsys, monkeypatch):
     code, out, calls = run({"power_limit": "max"}, capsys, monkeypatch, smi=None)
     assert code == 0 and out["changed"] is False
     assert out["notes"] == ["nvidia-smi was not found (no NVIDIA driver yet); GPU settings left alone."]
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf W"])
+def test_a_power_limit_that_is_not_a_finite_number_is_refused_before_asking(capsys, monkeypatch, value):
+    code, out, calls = run({"power_limit": value}, capsys, monkeypatch)
+    assert code == 1 and calls == []
+    assert out["msg"] == "power limit must be max, default or a finite number of watts, got '%s'." % value
+
+
+@pytest.mark.parametrize("answer", ["garbage\n", "GPU 0: NVIDIA H200, a, b, c, d, e, f, g\n", "0, GPU-0, H200\n"])
+def test_unexpected_nvidia_smi_output_is_one_sentence_and_changes_nothing(capsys, monkeypatch, answer):
+    code, out, calls = run({"persistence_mode": True, "power_limit": "max"}, capsys, monkeypatch,
+                           answers={"query": (0, answer, "")})
+    assert code == 1 and out["changed"] is False and len(calls) == 1
+    assert out["msg"].startswith("nvidia-smi answered something this module cannot read (unexpected nvidia-smi output line: ")
+    assert out["msg"].endswith("); nothing was changed.")
+
+
+def test_anything_else_unexpected_is_one_sentence_with_the_detail_apart(capsys, monkeypatch):
+    def explode(self, argv, **kwargs):
+        raise OSError(8, "Exec format error")
+    monkeypatch.setattr(basic.AnsibleModule, "run_command", explode)
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False, opt_dirs=None: "/x/nvidia-smi")
+    with patch_module_args({"power_limit": "max"}):
+        with pytest.raises(SystemExit) as exc:
+            nvidia_tuning.main()
+    out = json.loads(capsys.readouterr().out)
+    assert exc.value.code == 1 and out["changed"] is False
+    assert out["msg"] == "The tuning could not be planned or applied: [Errno 8] Exec format error."
+    assert out["detail"] == "OSError(8, 'Exec format error')"
