@@ -170,6 +170,9 @@ def main():
     generated = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
     report = _report.build(params["results"], params["host"], generated, params["metadata"])
 
+    if "/" in params["basename"] or params["basename"].strip(".") == "":
+        module.fail_json(msg="basename must be a file name without a slash, such as validation-report, not '%s'."
+                         % params["basename"])
     try:
         mode = int(params["mode"], 8)
     except ValueError:

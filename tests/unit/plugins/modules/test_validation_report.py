@@ -87,3 +87,11 @@ def test_invalid_mode_is_refused_before_writing(tmp_path, capsys, mode):
     code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "mode": mode}, capsys)
     assert code == 1 and out["msg"] == "mode must be an octal file mode such as 0644, not %s." % mode
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("basename", ["../escape", "reports/x", "..", ""])
+def test_a_basename_with_a_slash_is_refused_before_writing(tmp_path, capsys, basename):
+    code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "basename": basename}, capsys)
+    assert code == 1
+    assert out["msg"] == "basename must be a file name without a slash, such as validation-report, not '%s'." % basename
+    assert not (tmp_path / "r").exists() and not (tmp_path / "escape.json").exists()
