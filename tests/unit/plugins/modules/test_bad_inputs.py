@@ -45,7 +45,7 @@ CASES = [
     (gpu_facts, {"min_driver_version": "latest"}, r"min_driver_version"),
     (gpu_facts, {"expected_name": "RTX (5090"}, r"^expected_name is not a valid regular expression: "),
     (ai_frameworks_facts, {"matmul_size": 0}, r"^matmul_size must be between 1 and 16384, got 0\.$"),
-    (ai_frameworks_facts, {"timeout": 0}, r"^timeout must be 1 second or more, got 0\.$"),
+    (ai_frameworks_facts, {"timeout": 0}, r"^(probe_)?timeout must be 1 second or more, got 0\.$"),
     (ai_frameworks_facts, {"expected_gpu_count": -1}, r"^expected_gpu_count must be 0 or more, got -1\.$"),
     (cuda_facts, {"query_timeout": 0}, r"^query_timeout must be 1 second or more, got 0\.$"),
     (ddp_benchmark, {"batch_size": 0}, r"^batch_size must be 1 or more, got 0\.$"),
