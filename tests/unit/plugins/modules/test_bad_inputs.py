@@ -68,8 +68,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("module,args,expect", CASES, ids=["%s-%s" % (m.__name__.rsplit(".", 1)[-1], "-".join(a))
-                                                            for m, a, _ in CASES])
+CASE_IDS = ["%s-%s" % (case[0].__name__.rsplit(".", 1)[-1], "-".join(case[1])) for case in CASES]
+
+
+@pytest.mark.parametrize("module,args,expect", CASES, ids=CASE_IDS)
 def test_a_bad_option_is_one_sentence(capsys, monkeypatch, module, args, expect):
     msg = refuse(module, args, capsys, monkeypatch)
     assert re.search(expect, msg), msg
