@@ -326,8 +326,94 @@ def interconnect(reader, handles):
     return {"nvlink_active_links": nvlink, "pairs": pairs}
 
 
-def inventory(nvml, with_interconnect=True):
-    """Full inventory. Never raises for a missing library or driver: count 0 and a reason."""
+# --- Path facts (gpu_bandwidth): what each GPU's links and memory can carry at most ------------
+
+NVML_FI_DEV_NVLINK_SPEED_MBPS_COMMON = 90   # nvml.h field id: common NVLink speed of active links, MB/s
+# nvmlDeviceGetP2PStatus capability indices and the status values (nvml.h, NVML_P2P_*).
+P2P_CAPS = (("read", 0), ("write", 1), ("nvlink", 2))
+P2P_STATUS = {
+    0: "ok",
+    1: "chipset_not_supported",
+    2: "gpu_not_supported",
+    3: "ioh_topology_not_supported",
+    4: "disabled_by_regkey",
+    5: "not_supported",
+    6: "unknown",
+}
+
+
+def cpu_list(mask_words, word_bits=64):
+    """CPU numbers of an affinity bit mask (a list of words, lowest CPUs first) as '0-15,32-47'."""
+    cpus = [w * word_bits + b for w, word in enumerate(mask_words or []) for b in range(word_bits)
+            if int(word) >> b & 1]
+    ranges = []
+    for cpu in cpus:
+        if ranges and cpu == ranges[-1][1] + 1:
+            ranges[-1][1] = cpu
+        else:
+            ranges.append([cpu, cpu])
+    return ",".join(("%d" % a) if a == b else ("%d-%d" % (a, b)) for a, b in ranges) or None
+
+
+def _numa_node_sysfs(bus_id):
+    """NUMA node of a PCI device from sysfs (-1 when the platform has none), or None."""
+    if not bus_id:
+        return None
+    bus = bus_id.lower()
+    if len(bus) > 12:  # NVML pads the PCI domain to 8 hex digits; sysfs uses 4
+        bus = bus[-12:]
+    try:
+        with open("/sys/bus/pci/devices/%s/numa_node" % bus) as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _nvlink_speed_mbps(reader, handle):
+    get = getattr(reader.nvml, "nvmlDeviceGetFieldValues", None)
+    if get is None:
+        return None
+    try:
+        values = get(handle, [NVML_FI_DEV_NVLINK_SPEED_MBPS_COMMON])
+    except reader.nvml.NVMLError:  # pylint: disable=catching-non-exception
+        return None
+    if not values or getattr(values[0], "nvmlReturn", 1) != 0:
+        return None
+    speed = getattr(getattr(values[0], "value", None), "uiVal", None)
+    return int(speed) if speed else None
+
+
+def path_facts(reader, handle, bus_id=None):
+    """What the limits of one GPU's paths are computed from: memory bus width and clock, NVLink
+    speed, NUMA node and CPU affinity. A value the GPU does not offer is None."""
+    nvml = reader.nvml
+    numa = reader.get("nvmlDeviceGetNumaNodeId", handle)
+    if numa is None:
+        numa = _numa_node_sysfs(bus_id)
+    words = (os.cpu_count() or 64) // 64 + 1
+    affinity = reader.get("nvmlDeviceGetCpuAffinity", handle, words)
+    return {
+        "memory_bus_width_bits": reader.get("nvmlDeviceGetMemoryBusWidth", handle),
+        "memory_clock_max_mhz": reader.get("nvmlDeviceGetMaxClockInfo", handle, getattr(nvml, "NVML_CLOCK_MEM", 2)),
+        "nvlink_speed_mbps": _nvlink_speed_mbps(reader, handle),
+        "numa_node": numa,
+        "cpu_affinity": cpu_list(list(affinity)) if affinity is not None else None,
+    }
+
+
+def p2p_status(reader, handle_a, handle_b):
+    """NVML's answer to 'can these two GPUs reach each other directly', per capability."""
+    out = {}
+    for name, index in P2P_CAPS:
+        code = reader.get("nvmlDeviceGetP2PStatus", handle_a, handle_b, index)
+        out[name] = P2P_STATUS.get(code, code) if code is not None else None
+    return out
+
+
+def inventory(nvml, with_interconnect=True, with_paths=False):
+    """Full inventory. Never raises for a missing library or driver: count 0 and a reason.
+
+    ``with_paths`` adds each GPU's path facts (``paths``) and each pair's P2P status."""
     if nvml is None:
         return {"count": 0, "gpus": [], "reason": "NVML binding not available", "system": {}}
     try:
@@ -342,7 +428,13 @@ def inventory(nvml, with_interconnect=True):
         count = nvml.nvmlDeviceGetCount()
         handles = [nvml.nvmlDeviceGetHandleByIndex(i) for i in range(count)]
         gpus = [device_info(reader, h, i) for i, h in enumerate(handles)]
-        links = interconnect(reader, handles) if (with_interconnect and count > 1) else None
+        links = interconnect(reader, handles) if ((with_interconnect or with_paths) and count > 1) else None
+        if with_paths:
+            for gpu, handle in zip(gpus, handles):
+                gpu["paths"] = path_facts(reader, handle, gpu.get("pci_bus_id"))
+            for pair in (links or {}).get("pairs", []):
+                i, j = pair["gpus"]
+                pair["p2p"] = p2p_status(reader, handles[i], handles[j])
         reason = None if count else "the NVIDIA driver is loaded but reports no GPU"
         return {
             "count": count,
