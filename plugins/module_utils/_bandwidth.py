@@ -89,11 +89,17 @@ def copies_config(the_plan, gpus, pairs):
             "latency_iters": the_plan["latency_iters"], "pairs": bool(pairs)}
 
 
+CPU_MAX_ITERS = 20  # the CPU path proves the logic; its figures are not the point
+
+
 def collectives_config(the_plan, device, backend, timeout, cpu_threads=1):
+    cpu = device == "cpu"
     return {"ops": list(OPS), "sizes": the_plan["collective_sizes"], "device": device, "backend": backend,
             "timeout": int(timeout), "target_bytes": the_plan["collective_target_bytes"],
-            "warmup": the_plan["collective_warmup"], "min_iters": the_plan["min_iters"],
-            "max_iters": the_plan["max_iters"], "cpu_threads": cpu_threads}
+            "warmup": min(2, the_plan["collective_warmup"]) if cpu else the_plan["collective_warmup"],
+            "min_iters": min(the_plan["min_iters"], CPU_MAX_ITERS) if cpu else the_plan["min_iters"],
+            "max_iters": min(the_plan["max_iters"], CPU_MAX_ITERS) if cpu else the_plan["max_iters"],
+            "cpu_threads": cpu_threads}
 
 
 def parse_threshold(name, value):
@@ -199,10 +205,17 @@ def limits(inventory):
 # analysis
 
 
+def significant(value, digits=4):
+    """``value`` rounded to ``digits`` significant digits (GB/s span from 1e-5 on a CPU to 1e3)."""
+    if value is None or value == 0:
+        return value
+    return round(value, max(0, digits - 1 - int(math.floor(math.log10(abs(value))))))
+
+
 def gbps(nbytes, seconds, factor=1.0):
     if not seconds or seconds <= 0:
         return None
-    return round(nbytes * factor / seconds / GB, 3)
+    return significant(nbytes * factor / seconds / GB)
 
 
 def busbw(op, nbytes, seconds, world):
@@ -210,7 +223,7 @@ def busbw(op, nbytes, seconds, world):
     alg = gbps(nbytes, seconds)
     if alg is None:
         return None, None
-    return alg, round(alg * BUSBW_FACTORS[op](world), 3)
+    return alg, significant(alg * BUSBW_FACTORS[op](world))
 
 
 def percent(value, limit):

@@ -51,6 +51,22 @@ def _module_checks(entry):
              "message": result.get("msg") or "The module returned no result."}]
 
 
+SCALING_CHECK = "ddp_benchmark.scaling_efficiency"
+
+
+def point_scaling_at_slowest_path(checks, modules):
+    """A failed DDP scaling check names the slowest path gpu_bandwidth measured: on a box without
+    NVLink every byte of the gradient all-reduce crosses it, so that is where to look first."""
+    slowest = ((modules.get("gpu_bandwidth") or {}).get("metrics") or {}).get("slowest_path")
+    if not slowest or not slowest.get("sentence"):
+        return
+    for check in checks:
+        if check.get("name") == SCALING_CHECK and check.get("status") == "failed":
+            text = slowest["sentence"]
+            check["message"] = "%s Where to look: %s." % ((check.get("message") or "").rstrip(),
+                                                         text[0].upper() + text[1:].rstrip("."))
+
+
 def build(entries, host, generated_at, metadata=None):
     """The report document (a dict, the JSON form)."""
     checks = []
@@ -74,6 +90,7 @@ def build(entries, host, generated_at, metadata=None):
             "plots": result.get("plots") or [],
             "duration_s": entry.get("duration_s"),
         }
+    point_scaling_at_slowest_path(checks, modules)
     summary = {status: 0 for status in ORDER}
     for check in checks:
         summary[check["status"]] = summary.get(check["status"], 0) + 1

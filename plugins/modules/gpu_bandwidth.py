@@ -443,7 +443,7 @@ def run_collectives(params, gpus, the_plan, cplan, python, main_script, workdir,
     problem = None
     if run.timed_out:
         ranks = list(range(cplan["world"])) if params["nnodes"] == 1 else sorted(progress)
-        problem = B.hang_sentence(progress, ranks, timeout)
+        problem = B.hang_sentence(progress, ranks, params["timeout"])
         problem += " Every process of the collectives was stopped."
     elif rc != 0 or len(results) < cplan["world"]:
         if errors:
