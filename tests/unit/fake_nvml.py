@@ -29,6 +29,8 @@ Pci = collections.namedtuple("Pci", "busId pciDeviceId")
 Util = collections.namedtuple("Util", "gpu memory")
 Violation = collections.namedtuple("Violation", "referenceTime violationTime")
 EventData = collections.namedtuple("EventData", "device eventType eventData gpuInstanceId computeInstanceId")
+FieldUnion = collections.namedtuple("FieldUnion", "uiVal")
+FieldValue = collections.namedtuple("FieldValue", "fieldId nvmlReturn value")
 NVML_ERROR_TIMEOUT = 10
 NVML_ERROR_GPU_IS_LOST = 15
 
@@ -68,13 +70,14 @@ class FakeNVML:
     NVMLError = NVMLError
 
     def __init__(self, gpus=(), init_error=None, driver="580.95.05", cuda=13000, nvml="13.580.95.05",
-                 topology=40):
+                 topology=40, p2p=0):
         self.gpus = [dict(g) for g in gpus]
         self.init_error = init_error
         self.driver = driver
         self.cuda = cuda
         self.nvml = nvml
         self.topology = topology
+        self.p2p = p2p
         self.initialised = 0
         self.shutdowns = 0
         for name, value in globals().items():
@@ -210,6 +213,28 @@ class FakeNVML:
         if link >= links:
             raise NVMLError(NVML_ERROR_INVALID_ARGUMENT)
         return 1
+
+    # -- path facts (gpu_bandwidth). A GPU dict may carry "bus_width" (bits), "numa", "affinity"
+    # (a list of 64-bit words), "nvlink_speed" (MB/s, NVML field 90); FakeNVML(p2p=...) sets the
+    # P2P status every pair answers (0 = OK), or None for NOT_SUPPORTED.
+    def nvmlDeviceGetMemoryBusWidth(self, h):
+        return self._get(h, "bus_width")
+
+    def nvmlDeviceGetNumaNodeId(self, h):
+        return self._get(h, "numa")
+
+    def nvmlDeviceGetCpuAffinity(self, h, words):
+        return list(self._get(h, "affinity"))[:words]
+
+    def nvmlDeviceGetP2PStatus(self, h1, h2, index):
+        status = self.__dict__.get("p2p", 0)
+        if status is None:
+            raise NVMLError(NVML_ERROR_NOT_SUPPORTED)
+        return status
+
+    def nvmlDeviceGetFieldValues(self, h, fields):
+        speed = self.gpus[h].get("nvlink_speed")
+        return [FieldValue(fields[0], 0 if speed else NVML_ERROR_NOT_SUPPORTED, FieldUnion(speed or 0))]
 
     def nvmlDeviceGetTopologyCommonAncestor(self, h1, h2):
         if self.topology is None:
