@@ -168,9 +168,9 @@ def measure_gpu(torch, cfg, device_index, out):
     for size in cfg["sizes"]:
         iters = iterations(size, cfg["target_bytes"], cfg["min_iters"], cfg["max_iters"])
         d, d2, h = device_buf[:size], device_dst[:size], pinned[:size]
-        h2d = _event_loop(torch, lambda: d.copy_(h, non_blocking=True), iters, reps, warm)
-        d2h = _event_loop(torch, lambda: h.copy_(d, non_blocking=True), iters, reps, warm)
-        d2d = _event_loop(torch, lambda: d2.copy_(d, non_blocking=True), iters, reps, warm)
+        h2d = _event_loop(torch, lambda d=d, h=h: d.copy_(h, non_blocking=True), iters, reps, warm)
+        d2h = _event_loop(torch, lambda d=d, h=h: h.copy_(d, non_blocking=True), iters, reps, warm)
+        d2d = _event_loop(torch, lambda d=d, d2=d2: d2.copy_(d, non_blocking=True), iters, reps, warm)
         for kind, seconds in (("h2d", h2d), ("d2h", d2h), ("device_copy", d2d)):
             append_jsonl(out, {"type": "copy", "gpu": device_index, "kind": kind, "memory": "pinned" if kind != "device_copy" else "device",
                                "bytes": size, "iters": iters, "repeats": reps, "seconds": seconds})
@@ -248,7 +248,8 @@ def measure_pair(torch, cfg, a, b, cudart, out):
                     cudart.cudaDeviceEnablePeerAccess(int(peer), 0)
     else:
         append_jsonl(out, {"type": "p2p_control_skipped", "gpus": [a, b], "reason": reason})
-    del buf, dst
+    buf.clear()
+    dst.clear()
     torch.cuda.empty_cache()
 
 
@@ -335,6 +336,7 @@ def _collective(dist, op):
 
 def run_collectives(cfg, out_dir):
     import datetime  # pylint: disable=import-outside-toplevel
+
     import torch  # pylint: disable=import-outside-toplevel
     import torch.distributed as dist  # pylint: disable=import-outside-toplevel
 

@@ -4,11 +4,11 @@ nccl-tests defines it, thresholds, judging, the hang and wrong-data sentences, t
 and the report's pointer from a failed DDP scaling check to it."""
 
 import pytest
+from fake_nvml import FakeNVML, h200, rtx5090
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _bandwidth as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _bandwidth_worker as W
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _report
-from fake_nvml import FakeNVML, h200, rtx5090
 
 H200_FACTS = dict(bus_width=6144, mem_max=3201, numa=0, affinity=[0xFFFF, 0], nvlinks=18, nvlink_speed=26562)
 
