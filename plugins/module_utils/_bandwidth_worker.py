@@ -238,15 +238,18 @@ def measure_pair(torch, cfg, a, b, cudart, out):
             if code not in (0, 705):
                 reason = "cudaDeviceDisablePeerAccess(%d) on GPU %d returned CUDA error %d" % (peer, src, code)
     if reason is None:
-        for src, to in ((a, b), (b, a)):
-            seconds = one_way(src, to)
-            append_jsonl(out, {"type": "p2p", "gpus": [src, to], "mode": "no_peer", "bytes": size, "iters": iters,
-                               "repeats": reps, "seconds": seconds})
+        try:
+            for src, to in ((a, b), (b, a)):
+                seconds = one_way(src, to)
+                append_jsonl(out, {"type": "p2p", "gpus": [src, to], "mode": "no_peer", "bytes": size, "iters": iters,
+                                   "repeats": reps, "seconds": seconds})
+        except RuntimeError as exc:  # the copy itself refused without peer access: say so, keep the rest
+            reason = "a copy with peer access off failed: %s" % str(exc).splitlines()[0]
         if possible:
             for src, peer in ((a, b), (b, a)):
                 with torch.cuda.device(src):
                     cudart.cudaDeviceEnablePeerAccess(int(peer), 0)
-    else:
+    if reason is not None:
         append_jsonl(out, {"type": "p2p_control_skipped", "gpus": [a, b], "reason": reason})
     buf.clear()
     dst.clear()
@@ -324,6 +327,11 @@ def compare(torch, got, expected):
     return out
 
 
+def _nccl_version(torch):
+    version = torch.cuda.nccl.version()
+    return ".".join(str(v) for v in version) if isinstance(version, (tuple, list)) else str(version)
+
+
 def _collective(dist, op):
     if op == "all_reduce":
         return lambda out, inp: dist.all_reduce(out)
@@ -356,7 +364,7 @@ def run_collectives(cfg, out_dir):
     modulus = check_modulus(world)
     info = {"rank": rank, "local_rank": local, "world_size": world, "host": socket.gethostname(),
             "backend": cfg["backend"], "device": cfg["device"], "torch": torch.__version__,
-            "nccl": ".".join(str(v) for v in torch.cuda.nccl.version()) if cuda else None}
+            "nccl": _nccl_version(torch) if cuda else None}
     if cuda:
         props = torch.cuda.get_device_properties(device)
         info.update({"name": props.name, "uuid": str(getattr(props, "uuid", "") or "")})
