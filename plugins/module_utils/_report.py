@@ -299,7 +299,9 @@ def svg_plot(plot, width=640, height=320):
     series = plot.get("series") or {}
     left, right, top, bottom = 60, 20, 30, 45
     pw, ph = width - left - right, height - top - bottom
-    points = [(float(x), float(y)) for values in series.values() for x, y in values if y is not None]
+    # A bar chart's x values are labels (a GPU, a pair); a line chart's are numbers.
+    points = [(x if kind == "bar" else float(x), float(y)) for values in series.values() for x, y in values
+              if y is not None]
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">' % (
         width, height, width, height)]
     parts.append('<text x="%d" y="18" font-size="14" font-weight="bold">%s</text>' % (left, escape(plot.get("title", ""))))

@@ -90,8 +90,9 @@ def main():
     elapsed = metrics.get("elapsed_s")
     verdicts.append({"what": "default validation check (gpu_bandwidth, sweep quick) under 60 s", "ok": bool(elapsed and elapsed < 60),
                      "module_elapsed_s": elapsed, "playbook_wall_s": wall})
-    verdicts.append({"what": "the validation report passed", "ok": report.get("passed") is True,
-                     "failures": report.get("failures")})
+    verdicts.append({"what": "the validate playbook succeeded and its report passed",
+                     "ok": report.get("passed") is True and bool(times) and times[2:] == ["0"],
+                     "playbook_rc": times[2] if times and len(times) > 2 else None, "failures": report.get("failures")})
 
     lines = ["# gpu_bandwidth on the GPU machine", ""]
     lines.append("Module (through `ansible-playbook vaultcube.demobox.validate`, validation_checks [bandwidth], role "

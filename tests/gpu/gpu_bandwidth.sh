@@ -48,7 +48,7 @@ VAULTCUBE_REPORT_DIR="$work/report" timeout 300 ansible-playbook vaultcube.demob
   > "$work/validate.log" 2>&1
 rc=$?
 t1=$(date +%s.%N)
-echo "$t0 $t1" > "$work/validate-times.txt"
+echo "$t0 $t1 $rc" > "$work/validate-times.txt"
 say "validate playbook (bandwidth check only): rc=$rc in $(python3 -c "print(round($t1 - $t0, 1))") s"
 grep -E "^(TASK|ok|changed|failed|fatal)|\[ERROR\]" "$work/validate.log" | cut -c1-240 | tail -12
 

@@ -279,6 +279,10 @@ def test_report_material():
         "gpu_bandwidth: bus bandwidth vs message size", "gpu_bandwidth: host <-> GPU copy bandwidth per GPU",
         "gpu_bandwidth: host <-> GPU copy bandwidth vs size", "gpu_bandwidth: GPU-to-GPU copy bandwidth (slower way)"]
     assert plots[0]["series"]["all_reduce"][-1][0] == 30.0
+    for plot in plots:  # the report renders every one (bar charts have labels, not numbers, on x)
+        svg = _report.svg_plot(plot)
+        assert svg.startswith("<svg") and "no data" not in svg
+    assert "<title>peer access on 0-1: 386.50</title>" in _report.svg_plot(plots[3])
     table = B.collective_table(coll, 2, "cuda")
     assert len(table["rows"]) == 6 and table["rows"][0][:3] == ["all_reduce", 4, "4 B"]
     fake = FakeNVML([h200(**H200_FACTS), h200(uuid="GPU-H200-1", **H200_FACTS)])
