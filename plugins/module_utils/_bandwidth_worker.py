@@ -97,15 +97,15 @@ def median(values):
 
 def _event_loop(torch, copy, iters, repeats, warmup):
     """Median seconds per copy: CUDA events around ``iters`` back-to-back copies."""
-    for _ in range(warmup):
+    for _step in range(warmup):
         copy()
     torch.cuda.synchronize()
     times = []
-    for _ in range(repeats):
+    for _step in range(repeats):
         start = torch.cuda.Event(enable_timing=True)
         end = torch.cuda.Event(enable_timing=True)
         start.record()
-        for _ in range(iters):
+        for _step in range(iters):
             copy()
         end.record()
         end.synchronize()
@@ -118,13 +118,13 @@ def _wall_loop(torch, copy, iters, repeats, warmup, devices):
     def sync():
         for device in devices:
             torch.cuda.synchronize(device)
-    for _ in range(warmup):
+    for _step in range(warmup):
         copy()
     sync()
     times = []
-    for _ in range(repeats):
+    for _step in range(repeats):
         t0 = time.perf_counter()
-        for _ in range(iters):
+        for _step in range(iters):
             copy()
         sync()
         times.append((time.perf_counter() - t0) / iters)
@@ -184,7 +184,7 @@ def measure_gpu(torch, cfg, device_index, out):
     d, h = device_buf[:small], pinned[:small]
     for kind, copy in (("h2d", lambda: d.copy_(h)), ("d2h", lambda: h.copy_(d))):
         times = []
-        for _ in range(cfg["latency_iters"]):
+        for _step in range(cfg["latency_iters"]):
             t0 = time.perf_counter()
             copy()
             torch.cuda.synchronize(dev)
@@ -336,10 +336,8 @@ def _collective(dist, op):
     if op == "all_reduce":
         return lambda out, inp: dist.all_reduce(out)
     if op == "all_gather":
-        gather = getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
-        return lambda out, inp: gather(out, inp)
-    scatter = getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
-    return lambda out, inp: scatter(out, inp)
+        return getattr(dist, "all_gather_single", None) or dist.all_gather_into_tensor
+    return getattr(dist, "reduce_scatter_single", None) or dist.reduce_scatter_tensor
 
 
 def run_collectives(cfg, out_dir):
@@ -398,11 +396,11 @@ def run_collectives(cfg, out_dir):
             # The timed loop reuses the buffers; all_reduce works in place, so its values grow (the
             # speed of a collective does not depend on them) - only the checked run above is compared.
             iters = iterations(nbytes, cfg["target_bytes"], cfg["min_iters"], cfg["max_iters"])
-            for _ in range(min(cfg["warmup"], iters)):
+            for _step in range(min(cfg["warmup"], iters)):
                 run(out, inp)
             sync()
             t0 = time.perf_counter()
-            for _ in range(iters):
+            for _step in range(iters):
                 run(out, inp)
             sync()
             seconds = (time.perf_counter() - t0) / iters

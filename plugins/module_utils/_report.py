@@ -63,8 +63,8 @@ def point_scaling_at_slowest_path(checks, modules):
     for check in checks:
         if check.get("name") == SCALING_CHECK and check.get("status") == "failed":
             text = slowest["sentence"]
-            check["message"] = "%s Where to look: %s." % ((check.get("message") or "").rstrip(),
-                                                         text[0].upper() + text[1:].rstrip("."))
+            where = text[0].upper() + text[1:].rstrip(".")
+            check["message"] = "%s Where to look: %s." % ((check.get("message") or "").rstrip(), where)
 
 
 def build(entries, host, generated_at, metadata=None):

@@ -25,14 +25,14 @@ import torch
 
 
 def timed(copy, iters=16, repeats=3, warmup=2):
-    for _ in range(warmup):
+    for _step in range(warmup):
         copy()
     torch.cuda.synchronize()
     times = []
-    for _ in range(repeats):
+    for _step in range(repeats):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        for _ in range(iters):
+        for _step in range(iters):
             copy()
         end.record()
         end.synchronize()
@@ -67,11 +67,11 @@ def allreduce(sizes):
     world = dist.get_world_size()
     for nbytes in sizes:
         x = torch.ones(nbytes // 4, dtype=torch.float32, device="cuda")
-        for _ in range(5):
+        for _step in range(5):
             dist.all_reduce(x)
         torch.cuda.synchronize()
         t0 = time.perf_counter()
-        for _ in range(20):
+        for _step in range(20):
             dist.all_reduce(x)
         torch.cuda.synchronize()
         seconds = torch.tensor([(time.perf_counter() - t0) / 20], device="cuda")

@@ -248,8 +248,8 @@ def test_hang_sentence_names_collective_size_and_ranks():
 
 
 def test_fault_spec():
-    assert W.parse_fault("stall,rank=1,op=all_reduce,bytes=4096") == {"kind": "stall", "rank": 1, "op": "all_reduce",
-                                                                       "bytes": 4096}
+    expected = {"kind": "stall", "rank": 1, "op": "all_reduce", "bytes": 4096}
+    assert W.parse_fault("stall,rank=1,op=all_reduce,bytes=4096") == expected
     assert W.parse_fault("") is None
     assert W.iterations(1 << 30, 4 << 30, 5, 200) == 5 and W.iterations(4, 4 << 30, 5, 200) == 200
     assert W.median([3, 1, 2]) == 2 and W.median([1, 2, 3, 4]) == 2.5

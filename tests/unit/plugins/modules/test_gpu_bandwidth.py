@@ -54,8 +54,8 @@ def test_collective_plan():
     assert M.collective_plan(params(), one, probe) == (
         None, "Only one GPU takes part: there is no collective to run (collectives need 2 or more ranks).")
     assert M.collective_plan(params(), two, probe) == ({"per_node": 2, "world": 2, "backend": "nccl"}, None)
-    assert M.collective_plan(params(nnodes=2, master_addr="n0"), one, probe)[0] == {"per_node": 1, "world": 2,
-                                                                                   "backend": "nccl"}
+    two_nodes = M.collective_plan(params(nnodes=2, master_addr="n0"), one, probe)[0]
+    assert two_nodes == {"per_node": 1, "world": 2, "backend": "nccl"}
     assert M.collective_plan(params(device="cpu"), [], probe)[0]["backend"] == "gloo"
     assert M.collective_plan(params(), two, dict(probe, nccl_available=False))[1] == (
         "NCCL is not available in torch 2.11 in /py: no collective on the GPUs.")
