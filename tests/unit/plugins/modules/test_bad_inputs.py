@@ -14,6 +14,7 @@ from ansible_collections.vaultcube.demobox.plugins.modules import (
     ai_frameworks_facts,
     cuda_facts,
     ddp_benchmark,
+    gpu_bandwidth,
     gpu_facts,
     nvidia_compat,
     nvidia_tuning,
@@ -50,6 +51,10 @@ CASES = [
     (cuda_facts, {"query_timeout": 0}, r"^query_timeout must be 1 second or more, got 0\.$"),
     (ddp_benchmark, {"batch_size": 0}, r"^batch_size must be 1 or more, got 0\.$"),
     (ddp_benchmark, {"nnodes": 2, "node_rank": 2}, r"^node_rank must be between 0 and nnodes - 1 \(1\), got 2\.$"),
+    (gpu_bandwidth, {"timeout": 5}, r"^timeout must be at least 10 seconds, got 5\.$"),
+    (gpu_bandwidth, {"min_busbw": "150%"}, r"^min_busbw as a share of the limit must be above 0% and at most 100%, got '150%'\.$"),
+    (gpu_bandwidth, {"min_h2d": "fast"}, r"^min_h2d must be a bandwidth in GB/s \(e\.g\. 40\) or a share of the path's limit"),
+    (gpu_bandwidth, {"rdzv_endpoint": "nohost"}, r"^rdzv_endpoint must look like host:port, got 'nohost'\.$"),
     (stress_gpu, {"duration": 0}, r"^duration must be at least 1 second, got 0\.$"),
     (stress_gpu, {"memory_fraction": 1.5}, r"^memory_fraction must be above 0 and at most 0\.98, got 1\.5\.$"),
     (stress_gpu, {"sample_interval": 0.1}, r"^sample_interval must be at least 0\.5 seconds, got 0\.1\.$"),
@@ -80,6 +85,7 @@ def test_a_bad_option_is_one_sentence(capsys, monkeypatch, module, args, expect)
 @pytest.mark.parametrize("module,option,extra", [
     (ai_frameworks_facts, "python", {}),
     (stress_gpu, "worker_python", {}),
+    (gpu_bandwidth, "worker_python", {}),
 ])
 def test_an_interpreter_that_is_missing_or_a_directory_is_one_sentence(tmp_path, capsys, monkeypatch, module, option, extra):
     for path in (NOT_A_FILE, str(tmp_path)):
