@@ -43,9 +43,32 @@ class WorkerError(Exception):
     """A failure the worker can explain in one sentence."""
 
 
-def log(message):
+# The job_progress action reads this file while the module runs as an async job (the validation
+# role sets the variable). Only rank 0 writes it, at phase boundaries, never inside a timed window.
+PROGRESS_VAR = "VAULTCUBE_PROGRESS_FILE"
+_LAST_FIGURE = {}
+
+
+def log(message, figure=None, unit=None):
+    """A line on stdout (the module keeps the tail), and the phase in the progress file, if any.
+
+    The last figure (samples/s of the last world size measured) stays in the file until the next."""
     sys.stdout.write("[ddp_worker] %s\n" % message)
     sys.stdout.flush()
+    path = os.environ.get(PROGRESS_VAR)
+    if not path:
+        return
+    if figure is not None:
+        _LAST_FIGURE.update(value=figure, unit=unit)
+    data = {"phase": message, "time": time.time()}
+    if _LAST_FIGURE:
+        data["figure"] = dict(_LAST_FIGURE)
+    try:
+        with open(path + ".tmp", "w") as handle:
+            json.dump(data, handle)
+        os.rename(path + ".tmp", path)
+    except OSError:
+        pass  # progress is a courtesy; the measurement goes on
 
 
 # --------------------------------------------------------------------------------------------
@@ -419,8 +442,9 @@ def run(cfg, out_dir):
         runs.append({"world_size": k, "ranks": ranks})
         if rank == 0:
             slowest = max(r["wall_s"] for r in ranks)
-            log("world size %d: %d steps in %.3f s (slowest rank), %.1f samples/s" % (
-                k, cfg["steps"], slowest, k * cfg["batch_size"] * cfg["steps"] / slowest))
+            rate = k * cfg["batch_size"] * cfg["steps"] / slowest
+            log("world size %d: %d steps in %.3f s (slowest rank), %.1f samples/s" % (k, cfg["steps"], slowest, rate),
+                round(rate, 1), "samples/s")
     if local_rank == 0:
         result = {"config": cfg, "world": world, "local_world_size": local_world, "node_rank": node_rank,
                   "host": ctx["host"], "versions": versions(torch), "devices": devices, "runs": runs}

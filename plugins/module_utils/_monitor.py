@@ -6,9 +6,11 @@
     vaultcube-monitor                          # refresh every 2 s until Ctrl-C
     vaultcube-monitor --interval 1 --count 60 --csv /var/log/vaultcube/gpu.csv
     vaultcube-monitor --no-screen --csv run.csv --interval 5   # log only (nohup, tmux)
+    vaultcube-monitor --no-screen --prometheus /var/lib/prometheus/node-exporter/vaultcube_gpu.prom
+                                               # node_exporter's textfile collector (a service)
 
 The monitoring role installs this file with _nvml.py beside it under /usr/local/lib/vaultcube-monitor
-and a launcher /usr/local/bin/vaultcube-monitor that runs it with the AI venv's python (which has
+(and _prometheus.py) and a launcher /usr/local/bin/vaultcube-monitor that runs it with the AI venv's python (which has
 nvidia-ml-py) or python3. From a checkout: ``python3 plugins/module_utils/_monitor.py --count 5``.
 
 GPU figures come from NVML through _nvml.py (nvidia-ml-py, import name pynvml), the same helpers
@@ -28,9 +30,10 @@ import sys
 import time
 
 try:
-    from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml
-except ImportError:  # installed as a plain script with _nvml.py beside it
+    from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _prometheus
+except ImportError:  # installed as a plain script with _nvml.py and _prometheus.py beside it
     import _nvml  # pylint: disable=import-error
+    import _prometheus  # pylint: disable=import-error
 
 GPU_FIELDS = ("gpu", "name", "temperature_c", "power_w", "power_limit_w", "sm_clock_mhz", "memory_clock_mhz",
               "utilization_gpu_percent", "utilization_memory_percent", "memory_used_mib", "memory_total_mib",
@@ -338,6 +341,17 @@ class CsvLog:
         self.handle.close()
 
 
+def write_prometheus(path, snapshot, gpu, hostname=None):
+    """Rewrite ``path`` with this sample's GPU figures (Prometheus text format, atomically)."""
+    text = _prometheus.gpu_textfile(snapshot["gpus"], hostname or socket.gethostname(), driver=gpu.driver,
+                                    cuda=gpu.cuda, reason=gpu.reason if gpu.nvml is None else None,
+                                    timestamp=round(snapshot["time"], 3))
+    try:
+        _prometheus.write_textfile(path, text)
+    except OSError as exc:
+        raise SystemExit("vaultcube-monitor: cannot write %s: %s." % (path, exc.strerror or exc))
+
+
 def positive_float(text):
     try:
         value = float(text)
@@ -367,12 +381,17 @@ def parse_args(argv):
     parser.add_argument("--count", "-n", type=non_negative_int, default=0,
                         help="stop after N samples (default 0: run until Ctrl-C)")
     parser.add_argument("--csv", metavar="PATH", help="append one row per GPU per sample to this CSV file")
-    parser.add_argument("--no-screen", action="store_true", help="do not draw the view (log to --csv only)")
+    parser.add_argument("--prometheus", metavar="PATH",
+                        help="rewrite this file (Prometheus text format, for node_exporter's textfile collector) "
+                             "with the GPU figures of each sample")
+    parser.add_argument("--no-screen", action="store_true", help="do not draw the view (log to --csv/--prometheus only)")
     parser.add_argument("--plain", action="store_true",
                         help="print each view below the last instead of redrawing (default when not a terminal)")
     args = parser.parse_args(argv)
-    if args.no_screen and not args.csv:
-        parser.error("--no-screen needs --csv PATH (there would be nothing to see)")
+    if args.no_screen and not (args.csv or args.prometheus):
+        parser.error("--no-screen needs --csv PATH or --prometheus PATH (there would be nothing to see)")
+    if args.prometheus and not args.prometheus.endswith(".prom"):
+        parser.error("--prometheus %s: the file name must end in .prom (node_exporter reads only those)" % args.prometheus)
     return args
 
 
@@ -396,6 +415,10 @@ def run(args, monitor, out=None, sleep=time.sleep):
             log = CsvLog(args.csv)
         except OSError as exc:
             raise SystemExit("vaultcube-monitor: cannot write %s: %s." % (args.csv, exc.strerror or exc))
+    if args.prometheus:
+        directory = os.path.dirname(os.path.abspath(args.prometheus))
+        if not os.path.isdir(directory):
+            raise SystemExit("vaultcube-monitor: cannot write %s: the directory %s does not exist." % (args.prometheus, directory))
     redraw = (not args.plain) and hasattr(out, "isatty") and out.isatty()
     taken = 0
     try:
@@ -406,6 +429,8 @@ def run(args, monitor, out=None, sleep=time.sleep):
             snapshot = monitor.sample()
             if log is not None:
                 log.write(csv_rows(snapshot, taken))
+            if args.prometheus:
+                write_prometheus(args.prometheus, snapshot, monitor.gpu)
             if not args.no_screen:
                 text = "\n".join(render(snapshot, taken, args.count, args.interval, monitor.gpu))
                 out.write(("\033[H\033[2J" + text + "\n") if redraw else (text + "\n\n"))

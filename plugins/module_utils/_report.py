@@ -18,7 +18,11 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import math
+import os
+import tempfile
 from xml.sax.saxutils import escape, quoteattr
+
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _prometheus
 
 SCHEMA_VERSION = 1
 ERROR = "error"
@@ -106,6 +110,8 @@ def build(entries, host, generated_at, metadata=None):
         "verdict": verdict,
         "verdict_reason": reason,
         "skipped_checks": skipped,
+        # A run stopped by Ctrl-C or SIGTERM (the job_progress action writes that report).
+        "interrupted": any(bool((entry.get("result") or {}).get("interrupted")) for entry in entries),
         "summary": summary,
         "failures": [c["message"] for c in checks if c["status"] in ("failed", ERROR)],
         "checks": checks,
@@ -432,4 +438,41 @@ RENDERERS = {
     "markdown": ("md", to_markdown),
     "junit": ("xml", to_junit),
     "html": ("html", to_html),
+    # node_exporter's textfile collector (not among the default formats: it belongs on the host).
+    "prometheus": ("prom", _prometheus.report_textfile),
 }
+DEFAULT_FORMATS = ["json", "markdown", "junit", "html"]
+
+
+def _same_content(path, data):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read() == data
+    except OSError:
+        return False
+
+
+def write(report, dest, basename, formats, mode=0o644, dry_run=False):
+    """Write ``report`` in each of ``formats`` into ``dest`` (made if missing), each file atomically.
+
+    Returns (files by format, changed). A file whose content would not change is not rewritten.
+    Used by the validation_report module and by the job_progress action (the report of an
+    interrupted run). Raises OSError when ``dest`` cannot be made or written.
+    """
+    files, changed = {}, False
+    if not dry_run and not os.path.isdir(dest):
+        os.makedirs(dest)
+    for fmt in formats:
+        suffix, render = RENDERERS[fmt]
+        path = os.path.join(dest, "%s.%s" % (basename, suffix))
+        files[fmt] = path
+        data = render(report).encode("utf-8")
+        if dry_run or _same_content(path, data):
+            continue
+        fd, tmp = tempfile.mkstemp(dir=dest, prefix=".%s." % basename)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+        changed = True
+    return files, changed

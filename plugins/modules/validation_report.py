@@ -40,10 +40,17 @@ options:
     type: str
     default: validation-report
   formats:
-    description: Formats to write.
+    description:
+      - Formats to write.
+      - V(prometheus) writes Prometheus text format for node_exporter's textfile collector
+        (C(<basename>.prom)) - per check C(vaultcube_validation_check_value),
+        C(vaultcube_validation_check_threshold) (one series per bound) and
+        C(vaultcube_validation_check_passed) (1/0), labelled C(host), C(module), C(check) and, for
+        a check about one GPU, C(gpu); plus the report's verdict, counts by status and time. The
+        C(validation) role writes it on the validated host when C(validation_prometheus_textfile_dir) is set.
     type: list
     elements: str
-    choices: [json, markdown, junit, html]
+    choices: [json, markdown, junit, html, prometheus]
     default: [json, markdown, junit, html]
   metadata:
     description: Extra facts about the run shown in the report (versions, inventory, command).
@@ -152,7 +159,7 @@ def main():
             host=dict(type="str", required=True),
             basename=dict(type="str", default="validation-report"),
             formats=dict(type="list", elements="str", choices=list(_report.RENDERERS),
-                         default=list(_report.RENDERERS)),
+                         default=list(_report.DEFAULT_FORMATS)),
             metadata=dict(type="dict", default={}),
             mode=dict(type="str", default="0644"),
         ),

@@ -130,3 +130,24 @@ def test_real_worker_trains_two_ranks_on_the_cpu(tmp_path):
     params = {"batch_size": 4, "steps": 4}
     runs = M.analyse(result, params)
     assert runs[1]["samples_per_second"] > 0 and runs[0]["scaling_efficiency_percent"] == 100.0
+
+
+def test_log_writes_the_phase_and_keeps_the_last_figure_for_job_progress(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "progress.json"
+    monkeypatch.setattr(W, "_LAST_FIGURE", {})
+    monkeypatch.delenv(W.PROGRESS_VAR, raising=False)
+    W.log("no file asked for")
+    assert not path.exists()
+    monkeypatch.setenv(W.PROGRESS_VAR, str(path))
+    W.log("world size 1: building small_cnn, warming up")
+    assert json.loads(path.read_text())["phase"] == "world size 1: building small_cnn, warming up"
+    assert "figure" not in json.loads(path.read_text())
+    W.log("world size 1: 40 steps in 2.000 s (slowest rank), 160.0 samples/s", 160.0, "samples/s")
+    W.log("world size 2: building small_cnn, warming up")
+    data = json.loads(path.read_text())
+    assert data["phase"] == "world size 2: building small_cnn, warming up"
+    assert data["figure"] == {"value": 160.0, "unit": "samples/s"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["progress.json"]
+    assert capsys.readouterr().out.count("[ddp_worker] ") == 4
+    monkeypatch.setenv(W.PROGRESS_VAR, str(tmp_path / "missing-dir" / "p.json"))
+    W.log("an unwritable progress file does not stop the run")
