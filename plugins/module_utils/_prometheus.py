@@ -226,7 +226,7 @@ def gpu_textfile(rows, host, driver=None, cuda=None, reason=None, timestamp=None
         for reason_name in row.get("clocks_event_reasons") or []:
             events.append((dict(labels, reason=reason_name), 1))
     families.append(("vaultcube_gpu_nvml_up", "gauge", "1 when NVML could be read, 0 when not (no driver or binding).", up))
-    families.append(("vaultcube_gpu_count", "gauge", "Number of GPUs NVML reports.", count))
+    families.append(("vaultcube_gpu_devices", "gauge", "Number of GPUs NVML reports.", count))
     families.append(("vaultcube_gpu_info", "gauge", "GPU name, driver and CUDA driver version (value always 1).", info))
     for metric, key, factor, help_text in GPU_GAUGES:
         samples = [({"host": host, "gpu": str(row.get("gpu"))}, _scaled(row.get(key), factor))

@@ -177,7 +177,7 @@ def test_gpu_textfile_from_the_monitor_sampler():
     snapshot = {"time": 1796320800.25, "gpus": gpu.sample(), "host": {}}
     families = parse(P.gpu_textfile(snapshot["gpus"], "box1", gpu.driver, gpu.cuda, None, snapshot["time"]))
     assert families["vaultcube_gpu_nvml_up"] == {(("host", "box1"),): 1.0}
-    assert families["vaultcube_gpu_count"] == {(("host", "box1"),): 2.0}
+    assert families["vaultcube_gpu_devices"] == {(("host", "box1"),): 2.0}
     row = snapshot["gpus"][0]
     assert series(families, "vaultcube_gpu_temperature_celsius", gpu="0") == [row["temperature_c"]]
     assert series(families, "vaultcube_gpu_power_watts", gpu="0") == [row["power_w"]]
@@ -199,7 +199,7 @@ def test_gpu_textfile_without_nvml():
     families = parse(P.gpu_textfile([], "box1", reason="the NVML binding (nvidia-ml-py) is not installed",
                                     timestamp=1.0))
     assert families["vaultcube_gpu_nvml_up"] == {(("host", "box1"),): 0.0}
-    assert families["vaultcube_gpu_count"] == {(("host", "box1"),): 0.0}
+    assert families["vaultcube_gpu_devices"] == {(("host", "box1"),): 0.0}
     assert "vaultcube_gpu_temperature_celsius" not in families
 
 
