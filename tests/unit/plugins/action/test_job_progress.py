@@ -64,7 +64,7 @@ def job(tmp_path):
     env = dict(os.environ, **{J.MARKER_VAR: marker})
     wrapper = subprocess.Popen([sys.executable, str(tmp_path / "async_wrapper.py"), str(module)], env=env)
     other = subprocess.Popen(["sleep", "60"], env=dict(os.environ, **{J.MARKER_VAR: marker + "x"}))
-    for _ in range(100):
+    for _attempt in range(100):
         if len(_marked(marker)) == 3:
             break
         time.sleep(0.05)
@@ -84,13 +84,13 @@ def test_stop_script_picks_workers_then_module_then_everything(job):
     assert _stop(job, "0", "MODULE") == 2                   # not the async wrapper
     assert _stop(job, "0", "ALL") == 3
     assert _stop(job, "TERM", "ROOTS") == 1
-    for _ in range(100):
+    for _attempt in range(100):
         if not _alive(worker[0]):
             break
         time.sleep(0.05)
     assert not _alive(worker[0]) and _alive(module[0])      # the module is left to report
     assert _stop(job, "KILL", "ALL") >= 1                   # the module and the wrapper, as far as still there
-    for _ in range(100):
+    for _attempt in range(100):
         if not _marked(job):
             break
         time.sleep(0.05)
