@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the project's tests by stage and prints the time of each at the end.
-#   scripts/test.sh all | lint | sanity | unit | integration | packer | molecule | molecule-heavy
-# `make test` = `scripts/test.sh all`: everything that fits CI's budget.
+#   scripts/test.sh all | lint | sanity | unit | integration | packer | release | molecule | molecule-heavy
+# `make test` = scripts/preflight.sh test, then `scripts/test.sh all`: everything that fits CI's budget.
+# The stage list with each stage's expected time comes first, the summary with the real ones last.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -12,6 +13,29 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 SRC="$ROOT/build/src/ansible_collections/vaultcube/demobox"
 PYVER=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 declare -a SUMMARY=()
+
+# Expected seconds of each stage on the 2-core development machine: the clean-clone `.ci/run` of
+# 2026-11-29 18:35 UTC (commit 80137d5, README), the HEAVY scenarios' runs (README), and this
+# script's later stages as first measured (release: 2026-12-03, load ~15).
+declare -A EXPECTED=(
+  [lint]=155 [sanity]=127 ["unit + coverage"]=171 [integration]=280 ["packer validate"]=13
+  [changelog]=20 [galaxy-importer]=90 [ansible-builder]=10 ["molecule images"]=190
+  ["molecule apt_cache"]=198 ["molecule layer1"]=613 ["molecule monitoring"]=121
+  ["molecule nvidia_precheck"]=201 ["molecule nvidia_repo_sources"]=273
+  ["molecule base"]=364 ["molecule security"]=802 ["molecule docker"]=403 ["molecule ai_frameworks"]=328
+  ["molecule ai_frameworks_torch"]=506 ["molecule demo_tools"]=113 ["molecule nvidia_driver_distro_open"]=442
+  ["molecule nvidia_cuda_distro_proprietary"]=667
+)
+plan() {  # plan STAGE...: print the stages about to run with their expected times
+  local name total=0 unknown=0 t
+  echo "=== plan (expected times on 2 cores) ==="
+  for name in "$@"; do
+    t=${EXPECTED[$name]:-}
+    if [ -n "$t" ]; then total=$((total + t)); printf '%-38s ~%5ss\n' "$name" "$t"
+    else unknown=$((unknown + 1)); printf '%-38s %7s\n' "$name" "?"; fi
+  done
+  printf '%-38s ~%5ss (~%d min)%s\n' "total" "$total" $(( (total + 59) / 60 )) "$([ $unknown = 0 ] || echo ", plus $unknown not yet measured")"
+}
 
 stage() {  # stage NAME COMMAND...
   local name=$1 start rc; shift
@@ -114,7 +138,6 @@ run_integration() {
 run_packer_validate() {
   # The golden image template: `packer fmt -check` and `packer validate` with the inputs
   # packer/build.sh prepares (collection from HEAD, keys, rendered user-data). No VM is started.
-  command -v packer >/dev/null || { echo "packer is not installed (apt-get install packer; .ci/run does)"; return 1; }
   packer/build.sh --validate
 }
 
@@ -124,6 +147,70 @@ molecule_scenarios() {  # list scenarios; heavy ones carry a file named HEAVY
     d=${d%/}; [ -f "$d/molecule.yml" ] || continue
     case "$(basename "$d")" in shared|default) continue ;; esac
     if [ -f "$d/HEAVY" ]; then [ "$want" = heavy ] && basename "$d"; else [ "$want" = light ] && basename "$d"; fi
+  done
+}
+
+release_venv() {
+  # galaxy-importer, ansible-builder and antsibull-changelog pin versions that differ from .venv's.
+  local stamp
+  stamp=$(sha256sum "$ROOT/requirements-release.txt" | cut -d' ' -f1)
+  if [ "$(cat "$ROOT/.venv-release/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    echo "release: creating .venv-release from requirements-release.txt (about a minute)"
+    rm -rf "$ROOT/.venv-release"
+    "$(readlink -f "$ROOT/$VENV/bin/python")" -m venv "$ROOT/.venv-release"
+    "$ROOT/.venv-release/bin/pip" install -q -r "$ROOT/requirements-release.txt"
+    echo "$stamp" > "$ROOT/.venv-release/.stamp"
+  fi
+}
+
+run_changelog() {
+  # Fragments valid, changelog.yaml valid, CHANGELOG.md exactly what changelog.yaml generates.
+  local rel="$ROOT/.venv-release/bin"
+  release_venv
+  "$rel/antsibull-changelog" lint || return 1
+  "$rel/antsibull-changelog" lint-changelog-yaml changelogs/changelog.yaml || return 1
+  sync_src
+  (cd "$SRC" && PATH="$rel:$PATH" "$rel/antsibull-changelog" generate) || return 1
+  diff -u "$ROOT/CHANGELOG.md" "$SRC/CHANGELOG.md" \
+    || { echo "CHANGELOG.md is not what changelogs/changelog.yaml generates: run antsibull-changelog generate"; return 1; }
+  echo "changelog: fragments $(find changelogs/fragments -name '*.y*ml' | wc -l) pending, CHANGELOG.md current"
+}
+
+run_galaxy_importer() {
+  # Galaxy's own import checks on the tarball `make collection` builds (config: scripts/galaxy-importer.cfg).
+  local rel="$ROOT/.venv-release/bin" tarball log="$ROOT/build/galaxy-importer.log"
+  release_venv
+  make -s collection >/dev/null
+  tarball=$(ls "$ROOT"/build/vaultcube-demobox-*.tar.gz)
+  # (it writes importer_result.json where it runs: build/)
+  (cd "$ROOT/build" && GALAXY_IMPORTER_CONFIG="$ROOT/scripts/galaxy-importer.cfg" PATH="$rel:$PATH" \
+    "$rel/python" -m galaxy_importer.main "$tarball" > "$log" 2>&1)
+  local rc=$?
+  cat "$log"
+  [ $rc = 0 ] || return $rc
+  grep -q "^Importer processing completed successfully" "$log" || return 1
+  if grep -E "WARNING|ERROR|Traceback" "$log"; then echo "galaxy-importer: the report above is not clean"; return 1; fi
+  echo "galaxy-importer: $(basename "$tarball") imports clean"
+}
+
+run_ansible_builder() {
+  # execution-environment.yml renders, and introspection of the installed collection finds the
+  # dependencies meta/execution-environment.yml declares (requirements.txt, bindep.txt).
+  local rel="$ROOT/.venv-release/bin" deps
+  release_venv
+  make -s collection >/dev/null
+  rm -rf "$ROOT/build/ee"
+  "$rel/ansible-builder" create -f execution-environment.yml -c "$ROOT/build/ee" --output-filename Containerfile || return 1
+  local f
+  for f in Containerfile _build/requirements.txt _build/bindep.txt _build/requirements.yml; do
+    [ -s "$ROOT/build/ee/$f" ] || { echo "ansible-builder create: build/ee/$f is missing"; return 1; }
+  done
+  deps=$("$rel/ansible-builder" introspect --sanitize "$ROOT/build/collections") || return 1
+  echo "$deps"
+  local want
+  for want in "nvidia-ml-py" "openssh-client \[platform:dpkg\]"; do
+    grep -q "$want.*# from collection vaultcube.demobox" <<<"$deps" \
+      || { echo "ansible-builder introspect: no '$want' from vaultcube.demobox"; return 1; }
   done
 }
 
@@ -143,16 +230,33 @@ case "${1:-all}" in
   unit) stage "unit + coverage" run_unit ;;
   integration) stage integration run_integration ;;
   packer) stage "packer validate" run_packer_validate ;;
-  molecule) run_molecule light ;;
-  molecule-heavy) run_molecule heavy ;;
+  release)
+    plan changelog galaxy-importer ansible-builder
+    stage changelog run_changelog
+    stage galaxy-importer run_galaxy_importer
+    stage ansible-builder run_ansible_builder ;;
+  molecule)
+    mapfile -t scen < <(molecule_scenarios light)
+    plan "molecule images" "${scen[@]/#/molecule }"
+    run_molecule light ;;
+  molecule-heavy)
+    mapfile -t scen < <(molecule_scenarios heavy)
+    plan "molecule images" "${scen[@]/#/molecule }"
+    run_molecule heavy ;;
   all)
+    mapfile -t scen < <(molecule_scenarios light)
+    plan lint sanity "unit + coverage" integration "packer validate" changelog galaxy-importer ansible-builder \
+      "molecule images" "${scen[@]/#/molecule }"
     stage lint run_lint
     stage sanity run_sanity
     stage "unit + coverage" run_unit
     stage integration run_integration
     stage "packer validate" run_packer_validate
+    stage changelog run_changelog
+    stage galaxy-importer run_galaxy_importer
+    stage ansible-builder run_ansible_builder
     run_molecule light
     ;;
-  *) echo "usage: $0 all|lint|sanity|unit|integration|packer|molecule|molecule-heavy" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|sanity|unit|integration|packer|release|molecule|molecule-heavy" >&2; exit 2 ;;
 esac
 summary

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rehearsal of tests/gpu/layer2.sh on a machine WITHOUT a GPU (the project's build machines), so
+# Rehearsal of tests/gpu/layer2.yml on a machine WITHOUT a GPU (the project's build machines), so
 # that the one GPU call is not wasted on a script bug. It is not a GPU result and proves nothing
 # about a driver: it checks the script's logic and the roles' "already present" path against a
 # stand-in of the GPU machine, in a Debian 13 container (local/debian13-systemd):
@@ -10,11 +10,12 @@
 #   * no systemd running as PID 1, no lspci, mokutil, dkms or docker, no network (--network none).
 # /proc/driver/nvidia/version cannot be faked in a container (the module then reads the version
 # from nvidia-smi, so the flavour is unknown); there is no libcuda, so the cuda role's device query
-# finds no device and the run is given cuda_expected_gpu_count=0 through LAYER2_EXTRA_VARS.
+# finds no device and the run is given cuda_expected_gpu_count=0 through layer2_extra_vars.
 # ansible-core is this checkout's .venv (2.21.5, like the GPU machine's), mounted read-only.
 # Usage: bash tests/gpu/layer2-rehearsal.sh   (about 2-3 minutes on 2 busy cores)
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+venv=$(readlink -f "$repo/.venv")   # .venv may be a link to a venv elsewhere: mounted where it lies
 venv_python=$(readlink -f "$repo/.venv/bin/python")
 pyhome=$(dirname "$(dirname "$venv_python")")
 fake=$(mktemp -d /tmp/layer2-rehearsal.XXXX)
@@ -51,15 +52,16 @@ name="layer2-rehearsal-$$"
 "$repo/.venv/bin/ansible-galaxy" collection install --force --no-deps -p "$fake/coll" "$fake"/vaultcube-demobox-*.tar.gz >/dev/null || exit 1
 start=$(date +%s)
 docker run --rm --name "$name" --network none \
-  -v "$pyhome:$pyhome:ro" -v "$repo:$repo:ro" -v "$fake/coll:/coll:ro" -v "$out:/out" \
+  -v "$pyhome:$pyhome:ro" -v "$venv:$venv:ro" -v "$repo:$repo:ro" -v "$fake/coll:/coll:ro" -v "$out:/out" \
   -v "$fake/pci:/sys/bus/pci/devices:ro" -v "$fake/nvbin:/usr/local/nvidia/bin:ro" \
   -v "$fake/cuda:/usr/local/cuda-13.0:ro" \
-  -e OUT=/out -e ANSIBLE_COLLECTIONS_PATH=/coll -e LAYER2_EXTRA_VARS='{"cuda_expected_gpu_count": 0}' \
-  -e LAYER2_DEADLINE_S=1200 -e LAYER2_STEP_S=360 \
+  -e OUT=/out -e ANSIBLE_COLLECTIONS_PATH=/coll \
   -e PATH="$repo/.venv/bin:/usr/local/nvidia/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
   -w "$repo" local/debian13-systemd:latest \
   bash -c 'ln -s /usr/local/cuda-13.0 /usr/local/cuda
-           bash tests/gpu/layer2.sh > /out/layer2.log 2>&1; rc=$?; tail -30 /out/layer2.log; exit $rc'
+           ansible-playbook -i tests/gpu/inventory tests/gpu/layer2.yml -e gpu_out=/out \
+             -e "{\"layer2_extra_vars\": {\"cuda_expected_gpu_count\": 0}, \"layer2_deadline_s\": 1200, \"layer2_step_s\": 360}" \
+             > /out/layer2.log 2>&1; rc=$?; tail -30 /out/layer2.log; exit $rc'
 rc=$?
 echo "rehearsal: exit $rc in $(( $(date +%s) - start ))s; files in $out:"
 ls -l "$out"

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The lead's wrapper for one GPU-machine call (see docs/gpu-runs.md):
+# A wrapper for one call on a lent GPU machine without network (docs/gpu-runs.md):
 #   bash tests/gpu/run-on-device.sh foundation ddp_benchmark ...
-# Installs the carried ansible-core wheels (.whl) to /tmp/ans, builds this checkout's collection
-# and installs it to /tmp/coll (with the carried ansible.posix from .devcarry/), then runs
-# tests/gpu/<name>.sh for each name given, logging to $OUT. The device tool returns at most 8
-# files, so every script writes into a work folder and the wrapper packs it into one
-# $OUT/gpu-results.tgz at the end (summaries also stay readable in the command's output).
+# Brings what that machine lacks - ansible-core from wheels carried in .whl/ into /tmp/ans, this
+# checkout's collection built and installed into /tmp/coll (with ansible.posix carried in
+# .devcarry/) - then runs `make gpu-test GPU_TESTS="<names>"`, the same as on any GPU machine.
+# Its results go to a work folder packed into one $OUT/gpu-results.tgz at the end (the device
+# tool returns few files; the summaries also stay readable in the command's output).
 set -u
 : "${OUT:?OUT must be set}"
 FINAL_OUT=$OUT
@@ -28,14 +28,7 @@ ansible-galaxy collection install --no-deps -p /tmp/coll /tmp/build/vaultcube-de
   nvidia-smi --query-gpu=index,name,driver_version,pcie.link.gen.max,temperature.gpu,power.draw --format=csv,noheader
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count())'
 } 2>&1 | tee "$OUT/device-setup.txt"
-rc_all=0
-for name in "$@"; do
-  t0=$(date +%s)
-  bash "tests/gpu/$name.sh" > "$OUT/$name.log" 2>&1
-  rc=$?
-  echo "== $name: exit $rc in $(( $(date +%s) - t0 ))s"
-  tail -25 "$OUT/$name.log"
-  [ $rc = 0 ] || rc_all=$rc
-done
+make -s gpu-test GPU_TESTS="$*" GPU_OUT="$OUT" GPU_COLLECTIONS=/tmp/coll
+rc_all=$?
 echo "total: $(( $(date +%s) - start ))s"
 exit $rc_all

@@ -48,5 +48,5 @@ rc=$?
 set -e
 [ "$rc" = 2 ]
 [ "$err" = "demobox-chat: Nothing answers at http://127.0.0.1:9/v1 (connection refused): start the model server (for example \`vllm serve MODEL\`) or give --endpoint, or use --offline MODEL." ]
-python -c "import json,sys; d=json.load(open(sys.argv[1])); assert d == {'endpoint': 'http://127.0.0.1:8000/v1', 'model': None, 'max_tokens': 32, 'temperature': 0.7, 'ai_python': '/opt/vaultcube/venv/bin/python'}, d" "$dir/etc/demobox-chat.json"
+ansible-playbook -i "$dir/inventory.yml" config.yml -e "config_path=$dir/etc/demobox-chat.json"
 echo "demo_tools: all good"
