@@ -6,8 +6,13 @@ from __future__ import absolute_import, division, print_function
 
 
 class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
-    """Options and attributes shared by the collection's validation modules."""
+    """Options and attributes shared by the collection's GPU modules.
 
+    The argument specs these document are declared once too, in plugins/module_utils/_args.py.
+    """
+
+    # Every module that reads NVML and judges what it measured (group/vaultcube.demobox.gpu). Each
+    # module documents its own action_group attribute: the groups it is in differ.
     DOCUMENTATION = r"""
 options:
   fail_on_threshold:
@@ -17,6 +22,14 @@ options:
       - Errors that stop the measurement itself (bad parameters, a crashed worker) always fail.
     type: bool
     default: true
+  binding_search_paths:
+    description:
+      - Glob patterns of site-packages folders searched for C(pynvml) (nvidia-ml-py) when the
+        interpreter running the module does not have it. The module reads NVML in its own
+        process; the binding is pure Python, so the AI venv's copy serves any Python 3.
+    type: list
+    elements: str
+    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
 attributes:
   check_mode:
     support: full
@@ -28,4 +41,18 @@ notes:
   - Results follow the collection's validation contract - C(passed), C(checks), C(metrics),
     C(thresholds), C(failures), C(environment) - described in docs/architecture.md.
   - The module measures and never changes the host, so C(changed) is always V(false).
+"""
+
+    # Every module that runs a worker process (group/vaultcube.demobox.gpu_workers).
+    WORKER = r"""
+options:
+  worker_python:
+    description:
+      - Interpreter that runs the module's worker process (what it must import is under
+        C(requirements)). Default - C(/opt/vaultcube/venv/bin/python) (the AI venv the
+        C(ai_frameworks) role makes) when it exists, else the interpreter running the module.
+      - The names C(python) and C(python_interpreter) are deprecated aliases, to be removed in
+        vaultcube.demobox 1.0.0.
+    type: path
+    aliases: [python, python_interpreter]
 """

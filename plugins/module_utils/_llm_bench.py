@@ -19,10 +19,14 @@ script, which runs under the AI venv's interpreter. It holds:
 from __future__ import absolute_import, division, print_function
 
 import json
-import math
 import os
 import random
 import re
+
+try:
+    from ansible_collections.vaultcube.demobox.plugins.module_utils._util import percentile
+except ImportError:  # a copy beside the worker script
+    from _util import percentile  # pylint: disable=import-error
 
 # --- Architecture presets ----------------------------------------------------------------------
 # Only public architecture facts, as published in each model's config.json on the Hugging Face
@@ -234,19 +238,6 @@ def serve_token_prompts(num_prompts, input_len, seed=0):
 
 # --- Metric math -------------------------------------------------------------------------------
 
-def percentile(values, pct):
-    """Percentile with linear interpolation between closest ranks (numpy's default method)."""
-    data = sorted(v for v in values if v is not None)
-    if not data:
-        return None
-    if len(data) == 1:
-        return float(data[0])
-    rank = (len(data) - 1) * (pct / 100.0)
-    low = int(math.floor(rank))
-    high = int(math.ceil(rank))
-    return float(data[low] + (data[high] - data[low]) * (rank - low))
-
-
 def distribution(values, scale=1.0, digits=2):
     """mean, p50, p90, p99, min, max of ``values`` times ``scale`` (e.g. 1000 for s -> ms)."""
     data = [v * scale for v in values if v is not None]
@@ -422,7 +413,7 @@ def failure_sentence(phase, error, log_lines, interpreter, settings):
         lines.append(error)
     if phase == "import":
         return "vLLM cannot be imported by %s (%s): install vLLM in that interpreter's environment or " \
-               "point the python option at one that has it." % (interpreter, _clip(error or root_cause(lines) or "import failed", 200))
+               "point the worker_python option at one that has it." % (interpreter, _clip(error or root_cause(lines) or "import failed", 200))
     if find_pattern(lines, KV_CACHE_PATTERNS):
         cause = root_cause([ln for ln in lines if find_pattern([ln], KV_CACHE_PATTERNS)]) or "not enough GPU memory"
         return "vLLM has not enough GPU memory for the model and its KV cache (gpu_memory_utilization %s, " \

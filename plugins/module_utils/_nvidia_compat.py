@@ -196,10 +196,6 @@ def parse_version(text):
     return int(match.group(1)), int(match.group(2))
 
 
-def version_tuple(text):
-    return tuple(int(part) for part in re.findall(r"\d+", str(text or "")))
-
-
 def fmt_version(pair):
     return "%d.%d" % pair
 

@@ -19,9 +19,11 @@ Nothing here imports Ansible, so workers may import it too.
 
 from __future__ import absolute_import, division, print_function
 
+import contextlib
 import ctypes
 import inspect
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -45,6 +47,34 @@ def default_interpreter(ai_python=DEFAULT_AI_PYTHON):
     if ai_python and os.access(ai_python, os.X_OK):
         return ai_python
     return sys.executable
+
+
+def worker_interpreter(path):
+    """The interpreter a worker runs under: ``path`` (the ``worker_python`` option) or the default.
+
+    Returns ``(interpreter, None)``, or ``(interpreter, sentence)`` when it cannot run anything. The
+    one wording every module uses for a bad ``worker_python``.
+    """
+    python = path or default_interpreter()
+    if os.path.isfile(python) and os.access(python, os.X_OK):
+        return python, None
+    return python, ("worker_python %s is not an executable file: set worker_python to the AI venv's python "
+                    "(%s, made by the ai_frameworks role) or to another interpreter that has what the worker "
+                    "imports." % (python, DEFAULT_AI_PYTHON))
+
+
+@contextlib.contextmanager
+def work_dir(kind):
+    """A private temporary directory ``vaultcube-<kind>-*`` for a worker's files, removed on exit.
+
+    The worker script, its configuration, its output files and ChildRun's logs go there; it is
+    removed however the block ends (a result, ``fail_json``, a signal).
+    """
+    path = tempfile.mkdtemp(prefix="vaultcube-%s-" % kind)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def write_bundle(directory, modules, main_source=None, main_name="worker_main.py"):

@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Worker of vllm_bench's offline mode: runs vLLM's ``LLM`` engine and measures it.
 
-The module writes this file (as worker_main.py) with copies of _llm_bench.py, _nvml.py and
-_proc.py into a private directory and starts it with ``python worker_main.py SPEC.json`` under
+The module writes this file (as worker_main.py) with copies of _llm_bench.py, _nvml.py, _proc.py
+and _util.py into a private directory and starts it with ``python worker_main.py SPEC.json`` under
 the chosen interpreter (the AI venv's python), through _proc.ChildRun. Only the standard library
 is imported at the top, so the module (and ``ansible-test sanity``) can import this file too.
 

@@ -11,7 +11,7 @@ module: ai_frameworks_facts
 short_description: Check that the AI frameworks import in their venv and use every GPU
 version_added: "0.1.0"
 description:
-  - Runs a probe under the AI venv's python (O(python)), one child process per framework. The probe
+  - Runs a probe under the AI venv's python (O(worker_python)), one child process per framework. The probe
     imports the framework, reports its version, the CUDA it was built for and the devices it sees,
     and runs a small fp32 matmul on every GPU it sees (on the CPU when it sees none), checked
     against a float64 reference.
@@ -26,12 +26,8 @@ description:
   - Returns the findings as C(ansible_facts.ai_frameworks). Never changes the host.
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.worker
 options:
-  python:
-    description:
-      - The venv's python that runs the probe. Default - C(/opt/vaultcube/venv/bin/python) when it
-        exists, else the interpreter running this module.
-    type: path
   frameworks:
     description:
       - Frameworks to check.
@@ -58,26 +54,29 @@ options:
       - Side of the square fp32 matrices multiplied on each device.
     type: int
     default: 1024
-  timeout:
+  probe_timeout:
     description:
       - Seconds each framework's probe may take (importing vLLM or TensorFlow and the first CUDA
-        use can take a while).
+        use can take a while). There is one probe per framework, so this is not a whole-run limit.
+      - The name C(timeout) is a deprecated alias, to be removed in vaultcube.demobox 1.0.0 (in the
+        collection's GPU modules C(timeout) is the limit of the whole run).
     type: int
     default: 600
-  binding_search_paths:
-    description:
-      - Glob patterns of site-packages folders searched for C(pynvml) (to count the GPUs) when the
-        module's interpreter does not have it.
-    type: list
-    elements: str
-    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
+    aliases: [timeout]
 requirements:
-  - The frameworks to check, installed for O(python); nvidia-ml-py to count GPUs through NVML.
+  - The frameworks to check, installed for O(worker_python); nvidia-ml-py to count GPUs through NVML.
 notes:
   - The matmul proves that each GPU computes correctly with the framework's kernels; it is not a
     benchmark (the milliseconds include first-use setup).
 seealso:
   - module: vaultcube.demobox.gpu_facts
+attributes:
+  action_group:
+    support: full
+    membership:
+      - vaultcube.demobox.gpu
+      - vaultcube.demobox.gpu_workers
+    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """
@@ -88,7 +87,7 @@ EXAMPLES = r"""
 
 - name: Check torch, vLLM and their versions in a venv the role did not make.
   vaultcube.demobox.ai_frameworks_facts:
-    python: /opt/torch/.venv/bin/python3
+    worker_python: /opt/torch/.venv/bin/python3
     frameworks: [torch, vllm]
     expected_torch_cuda: "13.0"
     expected_versions: {torch: 2.11.0+cu130, vllm: 0.25.0}
@@ -148,14 +147,13 @@ tables:
 """
 
 import os
-import shutil
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _nvml, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _frameworks as F
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _frameworks_probe as P
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 
 WORKER_MAIN = (
@@ -421,53 +419,45 @@ def evaluate(params, results, errors, inventory, python):
 
 def main():
     argument_spec = dict(
-        python=dict(type="path"),
         frameworks=dict(type="list", elements="str", default=["torch"], choices=list(F.FRAMEWORKS)),
         expected_gpu_count=dict(type="int"),
         expected_torch_cuda=dict(type="str"),
         expected_versions=dict(type="dict"),
         matmul_size=dict(type="int", default=1024),
-        timeout=dict(type="int", default=600),
-        binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
-        fail_on_threshold=dict(type="bool", default=True),
+        probe_timeout=dict(type="int", default=600, aliases=["timeout"], deprecated_aliases=[
+            dict(name="timeout", version=_args.ALIASES_REMOVED_IN, collection_name=_args.COLLECTION_NAME)]),
     )
+    argument_spec.update(_args.gpu_argspec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    python = params["python"] or _proc.default_interpreter()
     frameworks = []
-    for name in params["frameworks"]:
+    for name in module.params["frameworks"]:
         if name not in frameworks:
             frameworks.append(name)
-    params["frameworks"] = frameworks
+    params = dict(module.params, frameworks=frameworks)
     if params["matmul_size"] < 1 or params["matmul_size"] > 16384:
         module.fail_json(msg="matmul_size must be between 1 and 16384, got %d." % params["matmul_size"])
-    if params["timeout"] < 1:
-        module.fail_json(msg="timeout must be 1 second or more, got %d." % params["timeout"])
+    if params["probe_timeout"] < 1:
+        module.fail_json(msg="probe_timeout must be 1 second or more, got %d." % params["probe_timeout"])
     if params["expected_gpu_count"] is not None and params["expected_gpu_count"] < 0:
         module.fail_json(msg="expected_gpu_count must be 0 or more, got %d." % params["expected_gpu_count"])
-    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
-        module.fail_json(msg="The interpreter %s does not exist or is not executable: install the AI venv "
-                             "(the ai_frameworks role) or set python." % python)
+    python = _args.worker_python(module)
     if module.check_mode:
         result = R.build_result([R.skipped("frameworks", "Check mode: would run the import and matmul probe of %s under %s." % (
             ", ".join(frameworks), python))], {}, {}, {"interpreter": python})
         module.exit_json(**result)
 
     inventory = gpu_inventory(params["binding_search_paths"])
-    workdir = tempfile.mkdtemp(prefix="vaultcube-frameworks-")
     results, errors = {}, {}
-    try:
+    with _proc.work_dir("frameworks") as workdir:
         _proc.write_bundle(workdir, [P], WORKER_MAIN)
         for framework in ["python"] + frameworks:
-            result, error = run_probe(python, framework, params["matmul_size"], params["timeout"], workdir)
+            result, error = run_probe(python, framework, params["matmul_size"], params["probe_timeout"], workdir)
             if error:
                 if framework == "python":
                     module.fail_json(msg=error)
                 errors[framework] = error
             else:
                 results[framework] = result
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
     R.exit_with(module, evaluate(params, results, errors, inventory, python), params["fail_on_threshold"])
 
 

@@ -19,6 +19,8 @@ description:
     child process with a timeout, so it needs no compiler and no framework. A host with no
     driver or no GPU is not an error; the query reports why it found no device.
   - The module only reads. It never reports C(changed) and runs the same in check mode.
+extends_documentation_fragment:
+  - vaultcube.demobox.validation.worker
 options:
   version:
     description:
@@ -37,13 +39,18 @@ options:
     default: true
   query_timeout:
     description:
-      - Seconds the device query may take before it is stopped.
+      - Seconds the device query may take before it is stopped (the C(nvcc --version) calls are
+        not counted).
     type: int
     default: 60
-  python:
-    description:
-      - Interpreter that runs the device query; the module's own interpreter when unset.
-    type: path
+requirements:
+  - Nothing beyond the Python standard library in O(worker_python) (the query uses ctypes).
+attributes:
+  action_group:
+    support: full
+    membership:
+      - vaultcube.demobox.gpu_workers
+    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """
@@ -99,13 +106,10 @@ msg:
 """
 
 import os
-import shutil
-import sys
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _cuda, _proc
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _cuda, _proc
 
 
 def find_toolkits(module):
@@ -125,10 +129,9 @@ def find_toolkits(module):
 
 
 def query_devices(module):
-    workdir = tempfile.mkdtemp(prefix="vaultcube-cuda-")
-    try:
+    python = _args.worker_python(module)
+    with _proc.work_dir("cuda") as workdir:
         script = _proc.write_bundle(workdir, [_cuda], _cuda.WORKER_MAIN)
-        python = module.params["python"] or sys.executable
         child = _proc.ChildRun([python, script, workdir], timeout=module.params["query_timeout"],
                                workdir=workdir).start()
         rc = child.wait()
@@ -139,21 +142,17 @@ def query_devices(module):
             detail = (": " + tail[-1]) if tail else ""
             return {"devices": [], "driver_cuda_version": None, "error": "the device query %s%s" % (how, detail)}
         return report
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            version=dict(type="str"),
-            search_paths=dict(type="list", elements="str", default=[]),
-            device_query=dict(type="bool", default=True),
-            query_timeout=dict(type="int", default=60),
-            python=dict(type="path"),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(
+        version=dict(type="str"),
+        search_paths=dict(type="list", elements="str", default=[]),
+        device_query=dict(type="bool", default=True),
+        query_timeout=dict(type="int", default=60),
     )
+    argument_spec.update(_args.worker_argspec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["query_timeout"] < 1:
         module.fail_json(msg="query_timeout must be 1 second or more, got %d." % module.params["query_timeout"])
     toolkits = find_toolkits(module)

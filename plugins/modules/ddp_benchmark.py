@@ -28,7 +28,7 @@ description:
     processes about 5 times a second and averages the samples that fall inside each world size's
     timed steps."
   - The training runs in child processes started by PyTorch's own launcher
-    (C(python -m torch.distributed.run), i.e. torchrun) under O(python_interpreter), from a worker
+    (C(python -m torch.distributed.run), i.e. torchrun) under O(worker_python), from a worker
     script that ships in this collection's module_utils. The module process only plans, samples
     NVML and parses. All world sizes are measured in one launch; ranks outside a smaller world size
     wait on a CPU-side group while it is measured.
@@ -40,13 +40,14 @@ description:
   - The module measures and never changes the host.
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.worker
 options:
   model:
     description:
       - V(small_cnn) (a small convolutional network defined in the worker, for CPU runs), V(mlp), or
         the name of any torchvision classification model (V(resnet50), V(resnet152), V(vit_b_16),
         ...), built without pretrained weights. torchvision models need torchvision in
-        O(python_interpreter).
+        O(worker_python).
     type: str
     default: resnet50
   batch_size:
@@ -103,12 +104,6 @@ options:
     type: str
     choices: [auto, nccl, gloo]
     default: auto
-  python_interpreter:
-    description:
-      - Interpreter that runs the launcher and the workers; it needs torch (and torchvision for
-        torchvision models). Default C(/opt/vaultcube/venv/bin/python) when it exists, else the
-        interpreter running this module.
-    type: path
   timeout:
     description: Seconds the whole launch may take before it is stopped and the task fails.
     type: int
@@ -205,15 +200,8 @@ options:
   min_throughput:
     description: Lowest acceptable samples/s at the largest world size. Not judged when unset.
     type: float
-  binding_search_paths:
-    description:
-      - Glob patterns of site-packages folders searched for C(pynvml) when the module's
-        interpreter does not have it (the NVML sampler runs in the module process).
-    type: list
-    elements: str
-    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
 requirements:
-  - PyTorch with C(torch.distributed) in O(python_interpreter); torchvision for torchvision models.
+  - PyTorch with C(torch.distributed) in O(worker_python); torchvision for torchvision models.
   - nvidia-ml-py (C(pynvml)) for the GPU utilisation, memory and temperature figures.
 notes:
   - Every process is started through the collection's child-process helper - its own session, a
@@ -229,6 +217,13 @@ seealso:
   - name: DistributedDataParallel
     description: The DDP options the module exposes.
     link: https://docs.pytorch.org/docs/stable/generated/torch.nn.parallel.DistributedDataParallel.html
+attributes:
+  action_group:
+    support: full
+    membership:
+      - vaultcube.demobox.gpu
+      - vaultcube.demobox.gpu_workers
+    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """
@@ -379,7 +374,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _ddp_worker, _nvml, _proc
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _ddp_worker, _nvml, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 
 BUILTIN_MODELS = _ddp_worker.BUILTIN_MODELS
@@ -461,7 +456,7 @@ def validate(params):
 
 def torch_missing_sentence(interpreter, error):
     return ("PyTorch is not importable by %s (%s); install torch there (the ai_frameworks role's venv) or point "
-            "python_interpreter at an interpreter that has it." % (interpreter, error))
+            "worker_python at an interpreter that has it." % (interpreter, error))
 
 
 def plan_run(params, info):
@@ -875,9 +870,7 @@ def effective_config(params, plan, cfg, info, versions, interpreter, argv):
 def execute(module, params):
     """Plan, launch, sample, analyse. Returns the result dict; fails the module on errors."""
     started = time.time()
-    interpreter = params["python_interpreter"] or _proc.default_interpreter()
-    if not (os.path.isfile(interpreter) and os.access(interpreter, os.X_OK)):
-        module.fail_json(msg="python_interpreter %s does not exist or is not executable." % interpreter)
+    interpreter = _args.worker_python(module)
     workdir = tempfile.mkdtemp(prefix="vaultcube-ddp-")
     sampler = None
     try:
@@ -973,7 +966,7 @@ def execute(module, params):
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         model=dict(type="str", default="resnet50"),
         batch_size=dict(type="int", default=32),
         image_size=dict(type="int", default=224),
@@ -986,8 +979,6 @@ def argument_spec():
         nproc_per_node=dict(type="int"),
         device=dict(type="str", default="cuda", choices=["cuda", "cpu"]),
         backend=dict(type="str", default="auto", choices=["auto", "nccl", "gloo"]),
-        python_interpreter=dict(type="path"),
-        timeout=dict(type="int", default=900),
         gradient_as_bucket_view=dict(type="bool", default=True),
         batched_grad_copy=dict(type="bool", default=True),
         static_graph=dict(type="bool", default=False),
@@ -1007,9 +998,9 @@ def argument_spec():
         min_gpu_utilization=dict(type="float"),
         max_temperature_c=dict(type="float"),
         min_throughput=dict(type="float"),
-        binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
-        fail_on_threshold=dict(type="bool", default=True),
     )
+    spec.update(_args.gpu_argspec(timeout=900))
+    return spec
 
 
 def main():

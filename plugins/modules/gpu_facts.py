@@ -66,13 +66,6 @@ options:
     choices: [gpu_idle, applications_clocks_setting, sw_power_cap, hw_slowdown, sync_boost,
               sw_thermal_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown, display_clock_setting]
     default: [hw_slowdown, hw_thermal_slowdown, hw_power_brake_slowdown, sw_thermal_slowdown]
-  binding_search_paths:
-    description:
-      - Glob patterns of site-packages folders searched for C(pynvml) when the module's
-        interpreter does not have it.
-    type: list
-    elements: str
-    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
   interconnect:
     description:
       - Also report how each pair of GPUs is linked (NVLink or the PCIe path).
@@ -87,6 +80,12 @@ seealso:
   - name: NVML API reference
     description: The library this module reads.
     link: https://docs.nvidia.com/deploy/nvml-api/
+attributes:
+  action_group:
+    support: full
+    membership:
+      - vaultcube.demobox.gpu
+    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu).
 author:
   - VaultCube engineering (@vaultcube)
 """
@@ -246,14 +245,11 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _nvml
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+from ansible_collections.vaultcube.demobox.plugins.module_utils._util import version_tuple
 
 FORBIDDEN_DEFAULT = ("hw_slowdown", "hw_thermal_slowdown", "hw_power_brake_slowdown", "sw_thermal_slowdown")
-
-
-def version_tuple(text):
-    return tuple(int(part) for part in re.findall(r"\d+", text or ""))
 
 
 def judge(inv, params):
@@ -481,13 +477,12 @@ def main():
         expected_name=dict(type="str"),
         min_pcie_gen=dict(type="int"),
         min_pcie_width=dict(type="int"),
-        binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
         max_temperature_c=dict(type="float"),
         forbidden_clocks_event_reasons=dict(type="list", elements="str", default=list(FORBIDDEN_DEFAULT),
                                             choices=[pair[1] for pair in _nvml.CLOCK_EVENT_REASONS]),
         interconnect=dict(type="bool", default=True),
-        fail_on_threshold=dict(type="bool", default=True),
     )
+    argument_spec.update(_args.gpu_argspec(worker=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["expected_count"] is not None and params["expected_count"] < 0:

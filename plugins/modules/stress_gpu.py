@@ -38,6 +38,7 @@ description:
     it says what it would run and runs nothing.
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.worker
 options:
   duration:
     description:
@@ -131,17 +132,6 @@ options:
     description:
       - Lowest acceptable mean GPU utilisation (percent) under load. Not judged when unset.
     type: float
-  worker_python:
-    description:
-      - Interpreter that runs the workers; it needs C(torch) with CUDA and C(nvidia-ml-py).
-        Default - C(/opt/vaultcube/venv/bin/python) when it exists, else the module's interpreter.
-    type: path
-  binding_search_paths:
-    description:
-      - Glob patterns of site-packages folders searched for C(pynvml) when an interpreter lacks it.
-    type: list
-    elements: str
-    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
   startup_timeout:
     description:
       - Seconds every worker may take to import torch and allocate its memory before the run fails.
@@ -170,6 +160,13 @@ seealso:
   - name: NVML API reference
     description: The library the telemetry comes from.
     link: https://docs.nvidia.com/deploy/nvml-api/
+attributes:
+  action_group:
+    support: full
+    membership:
+      - vaultcube.demobox.gpu
+      - vaultcube.demobox.gpu_workers
+    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """
@@ -302,13 +299,11 @@ msg:
 
 import json
 import os
-import shutil
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc, _stress, _stress_worker
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _nvml, _proc, _stress, _stress_worker
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 
 THRESHOLD_KEYS = ("max_temperature_c", "forbidden_clocks_event_reasons", "max_mismatches", "max_xid_errors",
@@ -411,8 +406,7 @@ def startup_failure(records, python, params):
 
 
 def run_stress(module, params, gpus, system, python, csv_path):
-    workdir = tempfile.mkdtemp(prefix="vaultcube-stress-")
-    try:
+    with _proc.work_dir("stress") as workdir:
         main_script = _proc.write_bundle(workdir, [_nvml, _proc, _stress_worker], _stress_worker.MAIN_SOURCE,
                                          "stress_main.py")
         config_path = os.path.join(workdir, "config.json")
@@ -443,8 +437,6 @@ def run_stress(module, params, gpus, system, python, csv_path):
                 _proc.describe_exit(rc, run.timed_out, timeout)), changed=False)
         leftover = run.leftover
         return records, rc, run.timed_out, timeout, leftover
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def build(params, records, system, python, csv_path, timed_out=False, timeout=None, leftover=None):
@@ -504,20 +496,16 @@ def main():
         max_ecc_uncorrected=dict(type="int", default=0),
         min_tflops=dict(type="float"),
         min_gpu_utilization=dict(type="float"),
-        worker_python=dict(type="path"),
-        binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
         startup_timeout=dict(type="int", default=600),
         device=dict(type="str", default="cuda", choices=["cuda", "cpu"]),
-        fail_on_threshold=dict(type="bool", default=True),
     )
+    argument_spec.update(_args.gpu_argspec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     problem = check_params(params)
     if problem:
         module.fail_json(msg=problem, changed=False)
-    python = params["worker_python"] or _proc.default_interpreter()
-    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
-        module.fail_json(msg="worker_python %s is not an executable file." % python, changed=False)
+    python = _args.worker_python(module)
     gpus, system = select_gpus(module, params)
     csv_path = params["csv_path"] or default_csv_path()
     thresholds = dict((k, params[k]) for k in THRESHOLD_KEYS)

@@ -37,6 +37,7 @@ description:
   - The module measures only and never reports C(changed).
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.worker
 options:
   mode:
     description:
@@ -128,11 +129,6 @@ options:
         default, as in C(vllm bench throughput) (it also gives the per-request timings)."
     type: dict
     default: {}
-  python:
-    description:
-      - Interpreter that runs the offline worker (it must be able to import vLLM). Default the AI
-        venv's python (C(/opt/vaultcube/venv/bin/python)) when present, else the module's.
-    type: path
   env:
     description:
       - Environment variables added to (or replacing those in) the worker's environment, which
@@ -151,11 +147,6 @@ options:
         NVIDIA GPUs and fail with one sentence if not. Set V(false) for a vLLM build for another device.
     type: bool
     default: true
-  binding_search_paths:
-    description: Glob patterns of site-packages folders searched for C(pynvml) (GPU check and memory sampling).
-    type: list
-    elements: str
-    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
   timeout:
     description:
       - Seconds the whole measurement may take (offline - the worker, including engine start-up;
@@ -246,7 +237,7 @@ options:
         vLLM reserves O(gpu_memory_utilization) of each GPU up front, so this mostly reflects that setting."
     type: float
 notes:
-  - Offline mode needs vLLM in the interpreter given by O(python) and an NVIDIA GPU (unless
+  - Offline mode needs vLLM in the interpreter given by O(worker_python) and an NVIDIA GPU (unless
     O(require_gpu=false)). vLLM reserves most of each GPU's memory; nothing else should run on them.
   - "The figures match C(vllm bench throughput --dataset-name random) on the same model and workload
     to within a few percent (docs/vllm_bench.md has the side-by-side measurement)."
@@ -254,6 +245,13 @@ seealso:
   - name: vLLM benchmark CLI
     description: vLLM's own throughput and serving benchmarks, which this module follows.
     link: https://docs.vllm.ai/en/latest/cli/bench/throughput.html
+attributes:
+  action_group:
+    support: full
+    membership:
+      - vaultcube.demobox.gpu
+      - vaultcube.demobox.gpu_workers
+    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """
@@ -401,9 +399,9 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _nvml, _proc, _util, _vllm_worker
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_serve as S
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc, _vllm_worker
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 
 PREFIX = "vllm_bench."
@@ -533,8 +531,7 @@ def plan_offline(params):
         kwargs["attention_config"] = {"backend": params["attention_backend"]}
     kwargs.update(params["engine_args"] or {})
     plan["llm_kwargs"] = kwargs
-    interpreter = params["python"] or _proc.default_interpreter()
-    plan["python"] = interpreter
+    plan["python"] = _proc.worker_interpreter(params["worker_python"])[0]
     return plan
 
 
@@ -674,7 +671,7 @@ def read_progress(path):
 
 def run_worker(params, plan, workdir):
     """Start the worker, wait, and return (result dict or None, ChildRun, last phase)."""
-    main_path = _proc.write_bundle(workdir, [_nvml, _proc, B], inspect.getsource(_vllm_worker))
+    main_path = _proc.write_bundle(workdir, [_nvml, _proc, _util, B], inspect.getsource(_vllm_worker))
     if plan["preset"]:
         plan["llm_kwargs"]["model"] = B.write_preset(plan["preset"], os.path.join(workdir, "model-" + plan["preset"]))
     spec = {
@@ -828,9 +825,7 @@ def run_offline(module, params):
         checks = [R.skipped(PREFIX + "run", message)]
         R.exit_with(module, R.build_result(checks, {"mode": "offline", "model": plan["model"]}, thresholds_of(params),
                                            {"worker_python": plan["python"]}, msg=message, tables=[]), False)
-    if not (os.path.isfile(plan["python"]) and os.access(plan["python"], os.X_OK)):
-        module.fail_json(msg="The worker interpreter %s does not exist or is not executable: set python to the AI venv's python." % plan["python"],
-                         changed=False)
+    _args.worker_python(module)
     env_extra = {}
     if params["require_gpu"]:
         env_extra, problem = gpu_precheck(params)
@@ -962,12 +957,9 @@ def main():
         enforce_eager=dict(type="bool", default=False),
         num_warmups=dict(type="int", default=0),
         engine_args=dict(type="dict", default={}),
-        python=dict(type="path"),
         env=dict(type="dict", default={}),
         offline=dict(type="bool", default=True),
         require_gpu=dict(type="bool", default=True),
-        binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
-        timeout=dict(type="int", default=1200),
         endpoint=dict(type="str"),
         api=dict(type="str", choices=["completions", "chat"], default="completions"),
         api_key=dict(type="str", no_log=True),
@@ -988,8 +980,8 @@ def main():
         max_failed_requests=dict(type="int", default=0),
         max_load_time_s=dict(type="float"),
         max_gpu_memory_mib=dict(type="float"),
-        fail_on_threshold=dict(type="bool", default=True),
     )
+    argument_spec.update(_args.gpu_argspec(timeout=1200))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["mode"] == "serve":
         run_serve(module, module.params)

@@ -187,7 +187,7 @@ SETTINGS = {"gpu_memory_utilization": 0.9, "max_model_len": None, "tensor_parall
 def test_sentence_for_missing_vllm_names_the_interpreter():
     msg = B.failure_sentence("import", "ModuleNotFoundError: No module named 'vllm'", [], "/opt/vaultcube/venv/bin/python", SETTINGS)
     assert msg == ("vLLM cannot be imported by /opt/vaultcube/venv/bin/python (ModuleNotFoundError: No module named 'vllm'): "
-                   "install vLLM in that interpreter's environment or point the python option at one that has it.")
+                   "install vLLM in that interpreter's environment or point the worker_python option at one that has it.")
 
 
 def test_sentence_for_too_little_memory_for_the_kv_cache():

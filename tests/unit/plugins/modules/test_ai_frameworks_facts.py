@@ -7,6 +7,7 @@ import types
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from deprecation import alias_deprecated, deprecations, forget_deprecations
 from fake_frameworks import fake_tensorflow, fake_torch
 from fake_nvml import FakeNVML, h200, rtx5090
 
@@ -40,7 +41,7 @@ def in_process_probe(monkeypatch, crash=()):
 
 def run_module(args, nvml, capsys, monkeypatch):
     monkeypatch.setattr(_nvml, "load_binding", lambda paths: (nvml, None if nvml else "no pynvml"))
-    args = dict({"python": sys.executable, "matmul_size": 8}, **args)
+    args = dict({"worker_python": sys.executable, "matmul_size": 8}, **args)
     with patch_module_args(args):
         with pytest.raises(SystemExit) as exc:
             M.main()
@@ -209,9 +210,9 @@ def test_version_pin_mismatch(capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("args,message", [
-    ({"python": "/nonexistent/bin/python"}, "The interpreter /nonexistent/bin/python does not exist or is not executable"),
+    ({"worker_python": "/nonexistent/bin/python"}, "worker_python /nonexistent/bin/python is not an executable file"),
     ({"matmul_size": 0}, "matmul_size must be between 1 and 16384, got 0."),
-    ({"timeout": 0}, "timeout must be 1 second or more, got 0."),
+    ({"probe_timeout": 0}, "probe_timeout must be 1 second or more, got 0."),
     ({"expected_gpu_count": -1}, "expected_gpu_count must be 0 or more, got -1."),
     ({"frameworks": ["caffe"]}, "value of frameworks must be one or more of"),
 ])
@@ -247,3 +248,21 @@ def test_probe_helpers():
     assert P._pinned(["torch==2.11.0", 'torch==9; extra == "x"'], "torch") == "2.11.0"
     assert P._pinned(["numpy"], "torch") is None
     assert M._device_text([]) == "none"
+
+
+def test_the_old_name_python_works_and_is_deprecated(capsys, monkeypatch):
+    forget_deprecations()
+    monkeypatch.setattr(_nvml, "load_binding", lambda paths: (None, "no pynvml"))
+    with patch_module_args({"python": "/nonexistent/bin/python"}):
+        with pytest.raises(SystemExit) as exc:
+            M.main()
+    code, out = exc.value.code, json.loads(capsys.readouterr().out)
+    assert code == 1 and out["msg"].startswith("worker_python /nonexistent/bin/python is not an executable file: ")
+    assert deprecations(out) == [alias_deprecated("python")]
+
+
+def test_the_old_name_timeout_sets_the_probe_timeout_and_is_deprecated(capsys, monkeypatch):
+    forget_deprecations()
+    code, out = run_module({"timeout": 0}, None, capsys, monkeypatch)
+    assert code == 1 and out["msg"] == "probe_timeout must be 1 second or more, got 0."
+    assert deprecations(out) == [alias_deprecated("timeout")]

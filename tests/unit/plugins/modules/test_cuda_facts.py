@@ -5,6 +5,7 @@ import json
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from deprecation import alias_deprecated, deprecations, forget_deprecations
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _cuda
 from ansible_collections.vaultcube.demobox.plugins.modules import cuda_facts
@@ -76,3 +77,11 @@ def test_a_hung_worker_is_stopped(tmp_path, capsys, monkeypatch):
 def test_bad_timeout(capsys, monkeypatch):
     code, out = run({"query_timeout": 0}, capsys, monkeypatch)
     assert code == 1 and out["msg"] == "query_timeout must be 1 second or more, got 0."
+
+
+def test_the_old_name_python_still_works_and_is_deprecated(tmp_path, capsys, monkeypatch):
+    """python is the old name of worker_python: it still chooses the interpreter, and Ansible says it is deprecated."""
+    forget_deprecations()
+    code, out = run({"python": str(tmp_path / "nope")}, capsys, monkeypatch)
+    assert code == 1 and out["msg"].startswith("worker_python %s is not an executable file: " % (tmp_path / "nope"))
+    assert deprecations(out) == [alias_deprecated("python")]

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from deprecation import alias_deprecated, deprecations, forget_deprecations
 from fake_nvml import FakeNVML, h200
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml
@@ -75,9 +76,9 @@ def launch(monkeypatch, capsys, tmp_path):
         if scenario is not None:
             monkeypatch.setattr(M, "build_command", fake_command)
         monkeypatch.setattr(_nvml, "load_binding", lambda paths: (nvml, None if nvml else "no pynvml here"))
-        args = dict({"python_interpreter": sys.executable}, **args)
-        if args["python_interpreter"] is None:
-            del args["python_interpreter"]
+        args = dict({"worker_python": sys.executable}, **args)
+        if args["worker_python"] is None:
+            del args["worker_python"]
         with patch_module_args(args):
             with pytest.raises(SystemExit) as exc:
                 M.main()
@@ -130,8 +131,11 @@ def test_bad_parameters_fail_with_one_sentence_and_run_nothing(launch, args, msg
 
 
 def test_missing_interpreter_is_named(launch):
-    code, out, dummy = launch({"python_interpreter": "/nonexistent/bin/python"})
-    assert code == 1 and out["msg"] == "python_interpreter /nonexistent/bin/python does not exist or is not executable."
+    code, out, dummy = launch({"worker_python": "/nonexistent/bin/python"})
+    assert code == 1 and out["msg"] == (
+        "worker_python /nonexistent/bin/python is not an executable file: set worker_python to the AI venv's python "
+        "(/opt/vaultcube/venv/bin/python, made by the ai_frameworks role) or to another interpreter that has what the "
+        "worker imports.")
 
 
 # --- plan: device, backend, world sizes ------------------------------------------------------
@@ -477,6 +481,13 @@ def test_probe_runs_the_real_worker_under_an_interpreter_without_torch(tmp_path)
 
 
 def test_interpreter_defaults_to_the_ai_venv_else_the_modules_own(launch):
-    code, out, dummy = launch({"python_interpreter": None, "_ansible_check_mode": True}, None)
+    code, out, dummy = launch({"worker_python": None, "_ansible_check_mode": True}, None)
     assert code == 0 and out["_probe"]["interpreter"] == M._proc.default_interpreter()
     assert out["_probe"]["interpreter"] in ("/opt/vaultcube/venv/bin/python", sys.executable)
+
+
+def test_the_old_name_python_interpreter_works_and_is_deprecated(launch):
+    forget_deprecations()
+    code, out, dummy = launch({"worker_python": None, "python_interpreter": sys.executable, "_ansible_check_mode": True}, None)
+    assert code == 0 and out["_probe"]["interpreter"] == sys.executable
+    assert deprecations(out) == [alias_deprecated("python_interpreter")]

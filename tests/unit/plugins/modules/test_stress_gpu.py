@@ -9,6 +9,7 @@ import sys
 import pytest
 from ai_python import AI_PYTHON, needs_torch
 from ansible.module_utils.testing import patch_module_args
+from deprecation import alias_deprecated, deprecations, forget_deprecations
 from fake_nvml import FakeNVML, h200
 from stress_records import make_run
 
@@ -84,7 +85,7 @@ def test_bad_parameters_are_refused_with_one_sentence(capsys, monkeypatch, args,
 
 def test_a_missing_worker_python(capsys, monkeypatch, tmp_path):
     code, out = run_module({"worker_python": str(tmp_path / "nope")}, capsys, monkeypatch, two_h200s())
-    assert code == 1 and out["msg"] == "worker_python %s is not an executable file." % (tmp_path / "nope")
+    assert code == 1 and out["msg"].startswith("worker_python %s is not an executable file: " % (tmp_path / "nope"))
 
 
 def test_an_unwritable_csv_path(capsys, monkeypatch, tmp_path):
@@ -170,3 +171,13 @@ def test_a_whole_run_on_the_cpu_test_path(capsys, monkeypatch, tmp_path):
         rows = list(csv.DictReader(handle))
     assert [r["phase"] for r in rows if r["phase"] != "load"] == ["event"]
     assert len([r for r in rows if r["phase"] == "load"]) >= 3
+
+
+@pytest.mark.parametrize("old", ["python", "python_interpreter"])
+def test_the_old_interpreter_names_work_and_are_deprecated(old, capsys, monkeypatch, tmp_path):
+    """The family's old names of worker_python choose the interpreter here too, with Ansible's deprecation."""
+    forget_deprecations()
+    args = {"_ansible_check_mode": True, "csv_path": str(tmp_path / "s.csv"), old: sys.executable}
+    code, out = run_module(args, capsys, monkeypatch, two_h200s())
+    assert code == 0 and out["msg"].endswith("under %s." % sys.executable)
+    assert deprecations(out) == [alias_deprecated(old)]

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from deprecation import alias_deprecated, deprecations, forget_deprecations
 from fake_nvml import FakeNVML, h200
 from llm_fakes import closed_port, fake_server, fake_vllm_pythonpath
 
@@ -34,7 +35,7 @@ def alive(pid):
 
 
 def offline_args(tmp_path, env=None, **over):
-    args = {"model": "llama-2-7b", "python": sys.executable, "require_gpu": False,
+    args = {"model": "llama-2-7b", "worker_python": sys.executable, "require_gpu": False,
             "env": dict({"PYTHONPATH": fake_vllm_pythonpath(tmp_path / "fakevllm"), "FAKE_VLLM_RECORD": str(tmp_path / "record.json")},
                         **(env or {})),
             "binding_search_paths": []}
@@ -152,7 +153,7 @@ def test_missing_vllm_names_the_interpreter(tmp_path, capsys):
     code, out = run_module(offline_args(tmp_path, env={"PYTHONPATH": str(tmp_path)}), capsys)
     assert code == 1 and out["changed"] is False
     assert out["msg"] == ("vLLM cannot be imported by %s (ModuleNotFoundError: No module named 'vllm'): install vLLM in that "
-                          "interpreter's environment or point the python option at one that has it." % sys.executable)
+                          "interpreter's environment or point the worker_python option at one that has it." % sys.executable)
 
 
 @pytest.mark.parametrize("mode,expected", [
@@ -196,9 +197,11 @@ def test_an_engine_that_ignores_sigterm_is_still_swept(tmp_path, capsys):
 
 
 def test_missing_interpreter(tmp_path, capsys):
-    code, out = run_module(offline_args(tmp_path, python=str(tmp_path / "nope" / "python")), capsys)
-    assert code == 1 and out["msg"] == ("The worker interpreter %s does not exist or is not executable: set python to the AI venv's "
-                                        "python." % (tmp_path / "nope" / "python"))
+    code, out = run_module(offline_args(tmp_path, worker_python=str(tmp_path / "nope" / "python")), capsys)
+    assert code == 1 and out["msg"] == (
+        "worker_python %s is not an executable file: set worker_python to the AI venv's python "
+        "(/opt/vaultcube/venv/bin/python, made by the ai_frameworks role) or to another interpreter that has what the "
+        "worker imports." % (tmp_path / "nope" / "python"))
 
 
 @pytest.mark.parametrize("setup,args,message", [
@@ -246,7 +249,7 @@ def test_no_gpu_and_too_few_gpus(tmp_path, capsys, monkeypatch):
 
 
 def test_check_mode_says_what_it_would_run(tmp_path, capsys):
-    args = offline_args(tmp_path, _ansible_check_mode=True, python="/opt/vaultcube/venv/bin/python")
+    args = offline_args(tmp_path, _ansible_check_mode=True, worker_python="/opt/vaultcube/venv/bin/python")
     code, out = run_module(args, capsys)
     assert code == 0 and out["changed"] is False and out["passed"] is None
     assert out["msg"] == ("Check mode: would run vLLM's offline engine under /opt/vaultcube/venv/bin/python with the llama-2-7b preset "
@@ -300,3 +303,12 @@ def test_serve_check_mode(tmp_path, capsys):
                             "concurrency": 8}, capsys)
     assert code == 0 and out["msg"] == ("Check mode: would send 30 prompts x 32 in / 50 out as streaming completions requests to "
                                         "http://127.0.0.1:9/v1 (concurrency 8, request rate 4.0/s).")
+
+
+def test_the_old_name_python_works_and_is_deprecated(tmp_path, capsys):
+    forget_deprecations()
+    args = offline_args(tmp_path, _ansible_check_mode=True, python="/opt/vaultcube/venv/bin/python")
+    del args["worker_python"]
+    code, out = run_module(args, capsys)
+    assert code == 0 and out["msg"].startswith("Check mode: would run vLLM's offline engine under /opt/vaultcube/venv/bin/python ")
+    assert deprecations(out) == [alias_deprecated("python")]

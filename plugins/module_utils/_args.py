@@ -1,0 +1,82 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, VaultCube
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The options the collection's GPU modules share, declared once.
+
+As community.docker does with ``DOCKER_COMMON_ARGS`` and ``common_compose_argspec_ex()``, each
+module merges these into its own argument spec, and documents them by extending the one doc
+fragment ``vaultcube.demobox.validation`` (plugins/doc_fragments/validation.py):
+
+==========================  =====================================  ===============================
+option                      argument spec                          doc fragment section
+==========================  =====================================  ===============================
+``binding_search_paths``    ``GPU_COMMON_ARGS``                    ``vaultcube.demobox.validation``
+``fail_on_threshold``       ``GPU_COMMON_ARGS``                    ``vaultcube.demobox.validation``
+``worker_python``           ``WORKER_ARGS``                        ``vaultcube.demobox.validation.worker``
+``timeout``                 ``gpu_argspec(timeout=<default>)``     the module's own (its default and
+                                                                   what the run covers differ)
+==========================  =====================================  ===============================
+
+``meta/runtime.yml`` groups the modules the same way: ``group/vaultcube.demobox.gpu`` (every module
+with ``GPU_COMMON_ARGS``) and ``group/vaultcube.demobox.gpu_workers`` (every module with
+``worker_python``), so a play sets them once with ``module_defaults``.
+
+``worker_python`` was called ``python`` (ai_frameworks_facts, cuda_facts, vllm_bench) and
+``python_interpreter`` (ddp_benchmark); both names stay as deprecated aliases, so Ansible warns
+when they are used, until ``ALIASES_REMOVED_IN``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import copy
+
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc
+
+COLLECTION_NAME = "vaultcube.demobox"
+ALIASES_REMOVED_IN = "1.0.0"
+OLD_WORKER_PYTHON_NAMES = ("python", "python_interpreter")
+
+# Every module that reads NVML and judges what it measured (group/vaultcube.demobox.gpu).
+GPU_COMMON_ARGS = dict(
+    binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
+    fail_on_threshold=dict(type="bool", default=True),
+)
+
+# Every module that runs a worker process (group/vaultcube.demobox.gpu_workers).
+WORKER_ARGS = dict(
+    worker_python=dict(
+        type="path",
+        aliases=list(OLD_WORKER_PYTHON_NAMES),
+        deprecated_aliases=[dict(name=name, version=ALIASES_REMOVED_IN, collection_name=COLLECTION_NAME)
+                            for name in OLD_WORKER_PYTHON_NAMES],
+    ),
+)
+
+
+def gpu_argspec(worker=True, timeout=None):
+    """The shared options for one module, as a fresh dict to merge into its own argument spec.
+
+    ``worker``: the module runs a worker (adds ``worker_python``). ``timeout``: the default of the
+    module's whole-run limit in seconds (adds ``timeout``); other limits keep their own names
+    (``startup_timeout``, ``request_timeout``, ``probe_timeout``, ``query_timeout``).
+    """
+    spec = copy.deepcopy(GPU_COMMON_ARGS)
+    if worker:
+        spec.update(copy.deepcopy(WORKER_ARGS))
+    if timeout is not None:
+        spec["timeout"] = dict(type="int", default=timeout)
+    return spec
+
+
+def worker_argspec():
+    """Only ``worker_python``, for a module that runs a worker but judges nothing (cuda_facts)."""
+    return copy.deepcopy(WORKER_ARGS)
+
+
+def worker_python(module):
+    """The worker interpreter from ``worker_python`` (or the default); fails the task with the one
+    sentence of ``_proc.worker_interpreter`` when it cannot run anything."""
+    python, problem = _proc.worker_interpreter(module.params["worker_python"])
+    if problem:
+        module.fail_json(msg=problem, changed=False)
+    return python
