@@ -11,8 +11,8 @@ class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
     The argument specs these document are declared once too, in plugins/module_utils/_args.py.
     """
 
-    # Every module that reads NVML and judges what it measured (group/vaultcube.demobox.gpu). Each
-    # module documents its own action_group attribute: the groups it is in differ.
+    # Every module that judges what it measured (the result contract). Each module documents its
+    # own action_group attribute: the groups it is in differ.
     DOCUMENTATION = r"""
 options:
   fail_on_threshold:
@@ -22,14 +22,6 @@ options:
       - Errors that stop the measurement itself (bad parameters, a crashed worker) always fail.
     type: bool
     default: true
-  binding_search_paths:
-    description:
-      - Glob patterns of site-packages folders searched for C(pynvml) (nvidia-ml-py) when the
-        interpreter running the module does not have it. The module reads NVML in its own
-        process; the binding is pure Python, so the AI venv's copy serves any Python 3.
-    type: list
-    elements: str
-    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
 attributes:
   check_mode:
     support: full
@@ -41,6 +33,19 @@ notes:
   - Results follow the collection's validation contract - C(passed), C(checks), C(metrics),
     C(thresholds), C(failures), C(environment) - described in docs/architecture.md.
   - The module measures and never changes the host, so C(changed) is always V(false).
+"""
+
+    # Every module that reads NVML (with the section above: group/vaultcube.demobox.gpu).
+    NVML = r"""
+options:
+  binding_search_paths:
+    description:
+      - Glob patterns of site-packages folders searched for C(pynvml) (nvidia-ml-py) when the
+        interpreter running the module does not have it. The module reads NVML in its own
+        process; the binding is pure Python, so the AI venv's copy serves any Python 3.
+    type: list
+    elements: str
+    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
 """
 
     # Every module that runs a worker process (group/vaultcube.demobox.gpu_workers).

@@ -10,16 +10,17 @@ fragment ``vaultcube.demobox.validation`` (plugins/doc_fragments/validation.py):
 ==========================  =====================================  ===============================
 option                      argument spec                          doc fragment section
 ==========================  =====================================  ===============================
-``binding_search_paths``    ``GPU_COMMON_ARGS``                    ``vaultcube.demobox.validation``
-``fail_on_threshold``       ``GPU_COMMON_ARGS``                    ``vaultcube.demobox.validation``
+``fail_on_threshold``       ``RESULT_ARGS``                        ``vaultcube.demobox.validation``
+``binding_search_paths``    ``NVML_ARGS``                          ``vaultcube.demobox.validation.nvml``
 ``worker_python``           ``WORKER_ARGS``                        ``vaultcube.demobox.validation.worker``
-``timeout``                 ``gpu_argspec(timeout=<default>)``     the module's own (its default and
+``timeout``                 ``common_argspec(timeout=<default>)``  the module's own (its default and
                                                                    what the run covers differ)
 ==========================  =====================================  ===============================
 
-``meta/runtime.yml`` groups the modules the same way: ``group/vaultcube.demobox.gpu`` (every module
-with ``GPU_COMMON_ARGS``) and ``group/vaultcube.demobox.gpu_workers`` (every module with
-``worker_python``), so a play sets them once with ``module_defaults``.
+``common_argspec()`` merges the sets a module needs. ``meta/runtime.yml`` groups the modules the same
+way: ``group/vaultcube.demobox.gpu`` (every module with ``RESULT_ARGS`` and ``NVML_ARGS``) and
+``group/vaultcube.demobox.gpu_workers`` (every module with ``worker_python``), so a play sets them
+once with ``module_defaults``.
 
 ``worker_python`` was called ``python`` (ai_frameworks_facts, cuda_facts, vllm_bench) and
 ``python_interpreter`` (ddp_benchmark); both names stay as deprecated aliases, so Ansible warns
@@ -36,10 +37,14 @@ COLLECTION_NAME = "vaultcube.demobox"
 ALIASES_REMOVED_IN = "1.0.0"
 OLD_WORKER_PYTHON_NAMES = ("python", "python_interpreter")
 
-# Every module that reads NVML and judges what it measured (group/vaultcube.demobox.gpu).
-GPU_COMMON_ARGS = dict(
-    binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
+# Every module that judges what it measured (the result contract).
+RESULT_ARGS = dict(
     fail_on_threshold=dict(type="bool", default=True),
+)
+
+# Every module that reads NVML; with RESULT_ARGS, the options of group/vaultcube.demobox.gpu.
+NVML_ARGS = dict(
+    binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
 )
 
 # Every module that runs a worker process (group/vaultcube.demobox.gpu_workers).
@@ -53,14 +58,17 @@ WORKER_ARGS = dict(
 )
 
 
-def gpu_argspec(worker=True, timeout=None):
+def common_argspec(worker=True, nvml=True, timeout=None):
     """The shared options for one module, as a fresh dict to merge into its own argument spec.
 
+    Always ``fail_on_threshold``. ``nvml``: the module reads NVML (adds ``binding_search_paths``).
     ``worker``: the module runs a worker (adds ``worker_python``). ``timeout``: the default of the
     module's whole-run limit in seconds (adds ``timeout``); other limits keep their own names
     (``startup_timeout``, ``request_timeout``, ``probe_timeout``, ``query_timeout``).
     """
-    spec = copy.deepcopy(GPU_COMMON_ARGS)
+    spec = copy.deepcopy(RESULT_ARGS)
+    if nvml:
+        spec.update(copy.deepcopy(NVML_ARGS))
     if worker:
         spec.update(copy.deepcopy(WORKER_ARGS))
     if timeout is not None:

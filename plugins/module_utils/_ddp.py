@@ -576,5 +576,5 @@ def success_message(config, runs):
         return "%s trained at %s samples/s on world size %d and %s on %d (%s%% scaling efficiency)." % (
             config["model"], _fmt(base["samples_per_second"]), base["world_size"], _fmt(last["samples_per_second"]),
             last["world_size"], _fmt(last["scaling_efficiency_percent"]))
-    return "%s trained at %s samples/s on world size %d." % (config["model"], _fmt(last["samples_per_second"]),
-                                                            last["world_size"])
+    return "%s trained at %s samples/s on world size %d." % (
+        config["model"], _fmt(last["samples_per_second"]), last["world_size"])

@@ -13,7 +13,10 @@ script, which runs under the AI venv's interpreter. It holds:
   random offset, with exactly ``input_len`` tokens, special tokens left out;
 * the metric math (percentiles as numpy's default linear interpolation, throughput split into
   requests/s, output tokens/s and total tokens/s);
-* the output-quality judging and the one-sentence error messages.
+* the output-quality judging and the one-sentence error messages;
+* the parameter checks, judging, tables and thresholds both vllm_bench and llm_endpoint_bench use
+  (``validate_common``, ``judge_workloads``, ``quality_check``, ``workload_table``), which build
+  the collection's result contract with a copy of _result.py the worker never calls.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,9 +27,11 @@ import random
 import re
 
 try:
-    from ansible_collections.vaultcube.demobox.plugins.module_utils._util import percentile
+    from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+    from ansible_collections.vaultcube.demobox.plugins.module_utils._util import PlanError, percentile
 except ImportError:  # a copy beside the worker script
-    from _util import percentile  # pylint: disable=import-error
+    import _result as R  # pylint: disable=import-error
+    from _util import PlanError, percentile  # pylint: disable=import-error
 
 # --- Architecture presets ----------------------------------------------------------------------
 # Only public architecture facts, as published in each model's config.json on the Hugging Face
@@ -461,3 +466,142 @@ def engine_log_facts(lines):
         if match:
             facts["torch_compile_s"] = float(match.group(1))
     return facts
+
+
+# --- Judging and reporting (vllm_bench and llm_endpoint_bench) --------------------------------
+# Check names start with the module's name (``prefix``); vllm_bench's serve mode keeps its own.
+
+def fmt_num(value, digits=1):
+    if value is None:
+        return "n/a"
+    return "{:,.{d}f}".format(value, d=digits)
+
+
+def validate_common(params):
+    """The workloads and quality prompts, or PlanError for the first bad option.
+
+    Used by vllm_bench (both modes) and llm_endpoint_bench; an option the calling module does not
+    have (the engine's, in llm_endpoint_bench) is not checked.
+    """
+    workloads, error = normalize_workloads(params["workloads"], params["num_prompts"], params["input_len"], params["output_len"])
+    if error:
+        raise PlanError(error)
+    if "gpu_memory_utilization" in params:
+        if not 0 < params["gpu_memory_utilization"] <= 1:
+            raise PlanError("gpu_memory_utilization must be more than 0 and at most 1, got %s." % params["gpu_memory_utilization"])
+        if params["tensor_parallel_size"] < 1:
+            raise PlanError("tensor_parallel_size must be 1 or more, got %d." % params["tensor_parallel_size"])
+        if params["max_model_len"] is not None and params["max_model_len"] < 2:
+            raise PlanError("max_model_len must be 2 or more, got %d." % params["max_model_len"])
+    if params["timeout"] < 1:
+        raise PlanError("timeout must be 1 second or more, got %d." % params["timeout"])
+    if "num_warmups" in params and params["num_warmups"] < 0:
+        raise PlanError("num_warmups must be 0 or more, got %d." % params["num_warmups"])
+    if not 0 <= params["min_quality_pass_rate"] <= 1:
+        raise PlanError("min_quality_pass_rate must be between 0 and 1, got %s." % params["min_quality_pass_rate"])
+    if params["quality_max_tokens"] < 1:
+        raise PlanError("quality_max_tokens must be 1 or more, got %d." % params["quality_max_tokens"])
+    if params["concurrency"] is not None and params["concurrency"] < 1:
+        raise PlanError("concurrency must be 1 or more, got %d." % params["concurrency"])
+    if params["request_rate"] is not None and params["request_rate"] <= 0:
+        raise PlanError("request_rate must be more than 0 (leave it unset to send all requests at once), got %s." % params["request_rate"])
+    quality_prompts, error = normalize_quality_prompts(params["quality_prompts"])
+    if error:
+        raise PlanError(error)
+    return workloads, quality_prompts
+
+
+def describe_workloads(workloads):
+    return ", ".join("%d prompts x %d in / %d out" % (w["num_prompts"], w["input_len"], w["output_len"]) for w in workloads)
+
+
+def _suffix(workload, many):
+    return "[%s]" % workload["name"] if many else ""
+
+
+def judge_workloads(workloads, params, mode, prefix="vllm_bench."):
+    checks = []
+    many = len(workloads) > 1
+    for w in workloads:
+        sfx = _suffix(w, many)
+        label = label_of(w)
+        checks.append(R.judge_min(prefix + "output_tokens_per_s" + sfx, "Output tokens/s" + label, w.get("output_tokens_per_s"),
+                                  params["min_output_tokens_per_s"], "tokens/s"))
+        checks.append(R.judge_min(prefix + "requests_per_s" + sfx, "Requests/s" + label, w.get("requests_per_s"),
+                                  params["min_requests_per_s"], "requests/s"))
+        checks.append(R.judge_min(prefix + "total_tokens_per_s" + sfx, "Total (prompt + output) tokens/s" + label,
+                                  w.get("total_tokens_per_s"), None, "tokens/s"))
+        expected = w["num_prompts"] * w["output_len"] if mode == "offline" else None
+        if expected is not None:
+            got = w.get("output_tokens")
+            if got == expected:
+                checks.append(R.make_check(prefix + "output_tokens" + sfx, R.PASSED, got, {"equals": expected}, "tokens",
+                                           "All %d requests of %s generated their %d tokens." % (w["num_prompts"], w["name"], w["output_len"])))
+            else:
+                checks.append(R.make_check(prefix + "output_tokens" + sfx, R.FAILED, got, {"equals": expected}, "tokens",
+                                           "The %s workload generated %s of the %d tokens it asked for." % (w["name"], got, expected)))
+        for key, text, param, unit in (
+            ("latency_ms", "99th-percentile request latency", "max_latency_p99_ms", "ms"),
+            ("ttft_ms", "99th-percentile time to first token", "max_ttft_p99_ms", "ms"),
+            ("tpot_ms", "99th-percentile time per output token", "max_tpot_p99_ms", "ms"),
+        ):
+            dist = w.get(key) or {}
+            name = prefix + key.replace("_ms", "_p99_ms") + sfx
+            check = R.judge_max(name, text + label, dist.get("p99"), params[param], unit)
+            if dist.get("p99") is None and w.get("timing_note"):
+                check["message"] = w["timing_note"]
+            checks.append(check)
+        if mode == "serve":
+            checks.append(R.judge_max(prefix + "failed_requests" + sfx, "Failed requests" + label, w.get("failed"),
+                                      params["max_failed_requests"], "requests"))
+    return checks
+
+
+def label_of(workload):
+    return " (%s)" % workload["name"]
+
+
+def quality_check(items, min_rate, skip_reason, prefix="vllm_bench."):
+    if skip_reason:
+        return R.skipped(prefix + "quality", skip_reason), None, []
+    passed, total, rows = quality_summary(items)
+    rate = round(passed / float(total), 3) if total else None
+    summary = {"passed": passed, "total": total, "rate": rate}
+    threshold = {"min": min_rate}
+    if rate is not None and rate >= min_rate:
+        check = R.make_check(prefix + "quality", R.PASSED, rate, threshold, None,
+                             "Output quality: %d of %d answers contain their expected text (minimum rate %s)." % (passed, total, min_rate))
+    else:
+        wrong = [r[0] for r in rows if r[3] == "failed"][:3]
+        check = R.make_check(prefix + "quality", R.FAILED, rate, threshold, None,
+                             "Output quality: only %d of %d answers contain their expected text (minimum rate %s); wrong: %s." % (
+                                 passed, total, min_rate, "; ".join("'%s'" % p for p in wrong)))
+    return check, summary, rows
+
+
+def workload_table(workloads, mode):
+    columns = ["workload", "requests/s", "output tokens/s", "total tokens/s", "latency p50 ms", "latency p99 ms",
+               "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms"]
+    if mode == "serve":
+        columns += ["ITL p50 ms", "failed"]
+    rows = []
+    for w in workloads:
+        row = [w["name"], w.get("requests_per_s"), w.get("output_tokens_per_s"), w.get("total_tokens_per_s")]
+        for key, pct in (("latency_ms", "p50"), ("latency_ms", "p99"), ("ttft_ms", "p50"), ("ttft_ms", "p99"), ("tpot_ms", "p50")):
+            row.append((w.get(key) or {}).get(pct))
+        if mode == "serve":
+            row += [(w.get("itl_ms") or {}).get("p50"), w.get("failed")]
+        rows.append(row)
+    title = "vLLM offline engine throughput and latency" if mode == "offline" else "Endpoint throughput and latency (streaming)"
+    return {"title": title, "columns": columns, "rows": rows}
+
+
+def thresholds_of(params):
+    """The thresholds a run is judged against (those of the calling module's options)."""
+    keys = ("min_output_tokens_per_s", "min_requests_per_s", "max_latency_p99_ms", "max_ttft_p99_ms", "max_tpot_p99_ms",
+            "max_failed_requests", "max_load_time_s", "max_gpu_memory_mib", "min_quality_pass_rate")
+    return {k: params[k] for k in keys if k in params}
+
+
+def quality_table(rows):
+    return {"title": "Output quality (greedy decoding)", "columns": ["prompt", "expected", "answer", "result"], "rows": rows}

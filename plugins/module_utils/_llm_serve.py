@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A streaming benchmark client for OpenAI-compatible endpoints, standard library only.
 
-Used by vllm_bench's serve mode against ``vllm serve`` or any server that speaks the OpenAI
+Used by llm_endpoint_bench (and vllm_bench's deprecated serve mode) against ``vllm serve`` or any server that speaks the OpenAI
 ``/v1/completions`` (or ``/v1/chat/completions``) protocol with ``stream: true`` (server-sent
 events). The measurements follow vLLM's own ``vllm bench serve`` (vllm/benchmarks/serve.py and
 lib/endpoint_request_func.py):
@@ -20,7 +20,9 @@ lib/endpoint_request_func.py):
   requests/s; at most ``concurrency`` requests in flight.
 
 One thread per in-flight request (``http.client``), timestamps from ``time.perf_counter()``.
-Nothing here imports Ansible.
+Nothing here imports Ansible. The end of this file is the benchmark as the modules run it
+(``plan_serve``, ``check_mode_result``, ``run_serve``): every failure is an ``EndpointError`` or a
+``PlanError`` with one sentence, which the module turns into ``fail_json``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,6 +35,10 @@ import ssl
 import threading
 import time
 from urllib.parse import urlparse
+
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+from ansible_collections.vaultcube.demobox.plugins.module_utils._util import PlanError
 
 
 class EndpointError(Exception):
@@ -335,3 +341,104 @@ def summarize(records, duration_s, input_len, distribution, throughput_fn):
         errors[r["error"]] = errors.get(r["error"], 0) + 1
     metrics["errors"] = [{"error": k, "count": v} for k, v in sorted(errors.items(), key=lambda kv: -kv[1])][:5]
     return metrics
+
+
+# --- The benchmark as llm_endpoint_bench and vllm_bench's serve mode run it ----------------------
+# ``prefix`` starts the check names (the module's name); ``who`` names the benchmark in sentences.
+
+def serve_prompts(params, workload, seed):
+    if params["prompt_format"] == "text":
+        return B.text_prompts(workload["num_prompts"], workload["input_len"], seed)
+    return B.serve_token_prompts(workload["num_prompts"], workload["input_len"], seed)
+
+
+def plan_serve(params):
+    """(workloads, quality prompts, Endpoint); PlanError or EndpointError for a bad option."""
+    workloads, quality_prompts = B.validate_common(params)
+    if not params["endpoint"]:
+        raise PlanError("Serve mode needs endpoint, the base URL of an OpenAI-compatible API such as http://127.0.0.1:8000/v1.")
+    return workloads, quality_prompts, Endpoint(params["endpoint"], params["api_key"], params["request_timeout"])
+
+
+def check_mode_result(params, plan, prefix):
+    workloads, dummy, endpoint = plan
+    message = "Check mode: would send %s as streaming %s requests to %s (concurrency %s, request rate %s)." % (
+        B.describe_workloads(workloads), params["api"], endpoint.base_url, params["concurrency"] or "unlimited",
+        ("%s/s" % params["request_rate"]) if params["request_rate"] else "unlimited")
+    return R.build_result([R.skipped(prefix + "run", message)], {"mode": "serve"}, B.thresholds_of(params),
+                          {"endpoint": endpoint.base_url}, msg=message, tables=[])
+
+
+def choose_model(endpoint, wanted):
+    """(model to request, models the endpoint lists); EndpointError when it cannot be used."""
+    models = list_models(endpoint)
+    model = wanted or (models[0] if models else None)
+    if not model:
+        raise EndpointError("The endpoint %s lists no model: set model to the name it serves." % endpoint.base_url)
+    if models and model not in models:
+        raise EndpointError("The endpoint %s serves %s, not '%s'." % (endpoint.base_url, ", ".join(models), model))
+    return model, models
+
+
+def first_request(endpoint, params, model, workload):
+    """One request first, as vllm bench serve does: a wrong route, model or protocol shows up here."""
+    probe = serve_prompts(params, dict(workload, num_prompts=1), params["seed"] + 999)[0]
+    route = "/chat/completions" if params["api"] == "chat" else "/completions"
+    test = stream_request(endpoint, route, build_body(params["api"], model, probe, min(workload["output_len"], 16),
+                                                      params["ignore_eos"]), params["api"])
+    if not test["ok"]:
+        error = test["error"]
+        if not error.startswith("The endpoint"):
+            error = "The endpoint %s did not stream an answer to a test request: %s." % (endpoint.base_url, error.rstrip("."))
+        raise EndpointError(error)
+
+
+def run_serve(params, plan, prefix, who="Serve mode"):
+    """Measure every workload against the endpoint and judge it; returns the result contract."""
+    workloads, quality_prompts, endpoint = plan
+    model, models = choose_model(endpoint, params["model"])
+    first_request(endpoint, params, model, workloads[0])
+    # timeout covers all workloads together: each gets what is left of it.
+    end = time.time() + float(params["timeout"])
+    results = []
+    for index, workload in enumerate(workloads):
+        prompts = serve_prompts(params, workload, params["seed"] + 1000 * index)
+        left = max(end - time.time(), 0.001)
+        records, duration = run_benchmark(endpoint, params["api"], model, prompts, workload["output_len"], params["concurrency"],
+                                          params["request_rate"], params["seed"], params["ignore_eos"], None, left)
+        metrics = summarize(records, duration, workload["input_len"], B.distribution, B.throughput)
+        metrics.update({"name": workload["name"], "num_prompts": workload["num_prompts"], "input_len": workload["input_len"],
+                        "output_len": workload["output_len"], "concurrency": params["concurrency"], "request_rate": params["request_rate"]})
+        results.append(metrics)
+
+    checks = B.judge_workloads(results, params, "serve", prefix)
+    checks.append(R.make_check(prefix + "weights", R.INFO, "unknown", None, None,
+                               "%s cannot tell whether the endpoint's weights are real or random." % who))
+    if params["quality_check"]:
+        items = []
+        for item in quality_prompts:
+            record = complete(endpoint, params["api"], model, item["prompt"], params["quality_max_tokens"])
+            items.append({"prompt": item["prompt"], "expect": item["expect"], "answer": record["text"] if record["ok"] else ""})
+        qcheck, qsummary, qrows = B.quality_check(items, params["min_quality_pass_rate"], None, prefix)
+    else:
+        reason = ("The quality check is turned off (quality_check: false)." if params["quality_check"] is False else
+                  "The quality check was skipped: %s cannot tell whether the endpoint's weights are real; "
+                  "set quality_check: true to run it." % ("in serve mode the module" if who == "Serve mode" else who))
+        qcheck, qsummary, qrows = R.skipped(prefix + "quality", reason), None, []
+    checks.append(qcheck)
+    first = results[0]
+    metrics = {"mode": "serve", "model": model, "weights": "unknown", "endpoint": endpoint.base_url,
+               "output_tokens_per_s": first.get("output_tokens_per_s"), "total_tokens_per_s": first.get("total_tokens_per_s"),
+               "requests_per_s": first.get("requests_per_s"), "workloads": results, "quality": qsummary}
+    environment = {"endpoint": endpoint.base_url, "served_model": model, "served_models": models, "server_version": server_version(endpoint),
+                   "api": params["api"], "prompt_format": params["prompt_format"], "client": "vaultcube.demobox _llm_serve (Python standard library)"}
+    tables = [B.workload_table(results, "serve")]
+    if qrows:
+        tables.append(B.quality_table(qrows))
+    out = R.build_result(checks, metrics, B.thresholds_of(params), environment, tables=tables)
+    summary = "%s (%s): %s." % (endpoint.base_url, model, "; ".join(
+        "%s at %s output tokens/s, TTFT p50 %s ms, TPOT p50 %s ms, %d failed" % (
+            w["name"], B.fmt_num(w.get("output_tokens_per_s")), B.fmt_num((w.get("ttft_ms") or {}).get("p50")),
+            B.fmt_num((w.get("tpot_ms") or {}).get("p50"), 2), w["failed"]) for w in results))
+    out["msg"] = (" ".join(out["failures"]) + " " + summary) if out["failures"] else summary
+    return out

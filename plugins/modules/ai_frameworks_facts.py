@@ -26,6 +26,7 @@ description:
   - Returns the findings as C(ansible_facts.ai_frameworks). Never changes the host.
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
 options:
   frameworks:
@@ -427,7 +428,7 @@ def main():
         probe_timeout=dict(type="int", default=600, aliases=["timeout"], deprecated_aliases=[
             dict(name="timeout", version=_args.ALIASES_REMOVED_IN, collection_name=_args.COLLECTION_NAME)]),
     )
-    argument_spec.update(_args.gpu_argspec())
+    argument_spec.update(_args.common_argspec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     frameworks = []
     for name in module.params["frameworks"]:

@@ -40,6 +40,7 @@ description:
   - The module measures and never changes the host.
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
 options:
   model:
@@ -455,7 +456,7 @@ def argument_spec():
         max_temperature_c=dict(type="float"),
         min_throughput=dict(type="float"),
     )
-    spec.update(_args.gpu_argspec(timeout=900))
+    spec.update(_args.common_argspec(timeout=900))
     return spec
 
 

@@ -28,6 +28,7 @@ description:
   - The module reads only. It never reports C(changed).
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.nvml
 options:
   expected_count:
     description:
@@ -482,7 +483,7 @@ def main():
                                             choices=[pair[1] for pair in _nvml.CLOCK_EVENT_REASONS]),
         interconnect=dict(type="bool", default=True),
     )
-    argument_spec.update(_args.gpu_argspec(worker=False))
+    argument_spec.update(_args.common_argspec(worker=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     if params["expected_count"] is not None and params["expected_count"] < 0:

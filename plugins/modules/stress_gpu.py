@@ -38,6 +38,7 @@ description:
     it says what it would run and runs nothing.
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
 options:
   duration:
@@ -499,7 +500,7 @@ def main():
         startup_timeout=dict(type="int", default=600),
         device=dict(type="str", default="cuda", choices=["cuda", "cpu"]),
     )
-    argument_spec.update(_args.gpu_argspec())
+    argument_spec.update(_args.common_argspec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     problem = check_params(params)

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 DOCUMENTATION = r"""
 ---
 module: vllm_bench
-short_description: Measure LLM inference throughput and latency with vLLM, offline or against an OpenAI-compatible endpoint
+short_description: Measure LLM inference throughput and latency with vLLM's offline engine on this host
 version_added: "0.1.0"
 description:
   - B(Offline mode) (the default) runs vLLM's Python engine (C(vllm.LLM)) in a child process under
@@ -26,22 +26,24 @@ description:
   - With real weights and a tokenizer, an output-quality check sends a small fixed set of prompts
     (or O(quality_prompts)) with greedy decoding and passes when enough answers contain their
     expected text. With random weights it is skipped, with that reason.
-  - B(Serve mode) benchmarks any OpenAI-compatible endpoint (C(vllm serve) or another server) with
-    streaming C(/v1/completions) (or C(/v1/chat/completions)) requests at a chosen concurrency and
-    request rate, and reports time to first token (TTFT), time per output token (TPOT), inter-token
-    latency (ITL) and end-to-end latency (mean, p50, p90, p99), output tokens/s and failed requests.
-    The client uses the Python standard library only and runs in the module's process.
+  - B(Serve mode) (O(mode=serve)) is deprecated and will be removed in 1.0.0 - use
+    M(vaultcube.demobox.llm_endpoint_bench), which takes the same serve options and measures the same
+    way. An endpoint is not an engine on this host - none of the engine's options, nor
+    O(worker_python) and the GPU check, apply to it - so it became a module of its own; here it
+    still runs, with a deprecation warning, and keeps its C(vllm_bench.) check names.
   - Missing vLLM, a missing model path, running out of GPU memory, an engine that fails to start and
     an endpoint that does not answer each fail the task with one sentence; the engine's processes
     (vLLM starts EngineCore and worker processes) are stopped and swept in every case.
   - The module measures only and never reports C(changed).
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
 options:
   mode:
     description:
-      - V(offline) runs vLLM's engine in a child process; V(serve) benchmarks O(endpoint).
+      - V(offline) runs vLLM's engine in a child process. V(serve) (deprecated, use
+        M(vaultcube.demobox.llm_endpoint_bench)) benchmarks O(endpoint).
     type: str
     choices: [offline, serve]
     default: offline
@@ -242,6 +244,8 @@ notes:
   - "The figures match C(vllm bench throughput --dataset-name random) on the same model and workload
     to within a few percent (docs/vllm_bench.md has the side-by-side measurement)."
 seealso:
+  - module: vaultcube.demobox.llm_endpoint_bench
+    description: The same serving benchmark against any OpenAI-compatible endpoint (what O(mode=serve) did).
   - name: vLLM benchmark CLI
     description: vLLM's own throughput and serving benchmarks, which this module follows.
     link: https://docs.vllm.ai/en/latest/cli/bench/throughput.html
@@ -276,9 +280,8 @@ EXAMPLES = r"""
     tensor_parallel_size: 4
     attention_backend: TRITON_ATTN
 
-- name: A running `vllm serve`, 200 requests, 32 at a time.
-  vaultcube.demobox.vllm_bench:
-    mode: serve
+- name: A running `vllm serve`, 200 requests, 32 at a time (now vaultcube.demobox.llm_endpoint_bench).
+  vaultcube.demobox.llm_endpoint_bench:
     endpoint: http://127.0.0.1:8000/v1
     num_prompts: 200
     input_len: 128
@@ -391,549 +394,60 @@ worker_log_tail:
   elements: str
 """
 
-import inspect
-import json
-import os
-import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _nvml, _proc, _util, _vllm_worker
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_serve as S
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
-
-PREFIX = "vllm_bench."
-PHASE_WORDS = {"import": "importing vLLM", "engine_start": "starting the engine", "generate": "generating",
-               "quality": "running the quality check", "shutdown": "shutting the engine down", "exit": "exiting"}
-# Seconds the engine's processes get to stop after SIGTERM before they are killed.
-STOP_GRACE_S = 5.0
-
-
-class PlanError(Exception):
-    """A parameter or the model cannot be used; the message is one sentence."""
-
-
-def _fmt_num(value, digits=1):
-    if value is None:
-        return "n/a"
-    return "{:,.{d}f}".format(value, d=digits)
-
-
-# --- Planning (shared by check mode and the real run) ------------------------------------------
-
-def validate_common(params):
-    workloads, error = B.normalize_workloads(params["workloads"], params["num_prompts"], params["input_len"], params["output_len"])
-    if error:
-        raise PlanError(error)
-    if not 0 < params["gpu_memory_utilization"] <= 1:
-        raise PlanError("gpu_memory_utilization must be more than 0 and at most 1, got %s." % params["gpu_memory_utilization"])
-    if params["tensor_parallel_size"] < 1:
-        raise PlanError("tensor_parallel_size must be 1 or more, got %d." % params["tensor_parallel_size"])
-    if params["max_model_len"] is not None and params["max_model_len"] < 2:
-        raise PlanError("max_model_len must be 2 or more, got %d." % params["max_model_len"])
-    if params["timeout"] < 1:
-        raise PlanError("timeout must be 1 second or more, got %d." % params["timeout"])
-    if params["num_warmups"] < 0:
-        raise PlanError("num_warmups must be 0 or more, got %d." % params["num_warmups"])
-    if not 0 <= params["min_quality_pass_rate"] <= 1:
-        raise PlanError("min_quality_pass_rate must be between 0 and 1, got %s." % params["min_quality_pass_rate"])
-    if params["quality_max_tokens"] < 1:
-        raise PlanError("quality_max_tokens must be 1 or more, got %d." % params["quality_max_tokens"])
-    if params["concurrency"] is not None and params["concurrency"] < 1:
-        raise PlanError("concurrency must be 1 or more, got %d." % params["concurrency"])
-    if params["request_rate"] is not None and params["request_rate"] <= 0:
-        raise PlanError("request_rate must be more than 0 (leave it unset to send all requests at once), got %s." % params["request_rate"])
-    quality_prompts, error = B.normalize_quality_prompts(params["quality_prompts"])
-    if error:
-        raise PlanError(error)
-    return workloads, quality_prompts
-
-
-def plan_offline(params):
-    workloads, quality_prompts = validate_common(params)
-    model = (params["model"] or "").strip()
-    if not model:
-        raise PlanError("Offline mode needs a model: a model folder, a Hugging Face id, or a preset (%s)." % ", ".join(sorted(B.PRESETS)))
-    load_format = params["load_format"]
-    plan = {"model": model, "preset": None, "model_path": None, "source": None, "tokenizer": None}
-    preset = B.preset_name(model)
-    exact_preset = model.lower() in B.PRESETS
-    if preset and (exact_preset or load_format in (None, "dummy")):
-        if load_format not in (None, "dummy"):
-            raise PlanError("The preset '%s' holds only the architecture of %s, no weights: use load_format dummy, or give the folder "
-                            "of a downloaded model." % (preset, B.PRESETS[preset]["source"]))
-        plan.update(preset=preset, source="preset", tokenizer=False, load_format="dummy")
-        config = B.PRESETS[preset]["config"]
-    elif B.looks_like_path(model) or os.path.isdir(model):
-        path = os.path.abspath(model)
-        if not os.path.exists(path):
-            raise PlanError("The model path %s does not exist." % path)
-        if not os.path.isdir(path):
-            raise PlanError("The model path %s is not a folder (vLLM needs a Hugging Face model folder with config.json)." % path)
-        if not os.path.isfile(os.path.join(path, "config.json")):
-            raise PlanError("The model folder %s has no config.json, so vLLM cannot load it." % path)
-        load_format = load_format or "auto"
-        if load_format in ("auto", "safetensors", "pt") and not B.has_weights(path):
-            raise PlanError("The model folder %s has no weight files (*.safetensors, *.bin, *.pt): set load_format dummy to benchmark "
-                            "its architecture with random weights." % path)
-        try:
-            config = B.read_config(path)
-        except (OSError, ValueError) as exc:
-            raise PlanError("The config.json in %s cannot be read: %s." % (path, exc))
-        plan.update(model_path=path, source="path", tokenizer=B.has_tokenizer(path), load_format=load_format)
-    else:
-        config = {}
-        plan.update(model_path=model, source="name", tokenizer=None, load_format=load_format or "auto")
-
-    limit = params["max_model_len"] or config.get("max_position_embeddings")
-    for w in workloads:
-        needed = w["input_len"] + w["output_len"]
-        if limit and needed > limit:
-            raise PlanError("The workload %s needs %d tokens per request (input_len + output_len), more than the %s of %d." % (
-                w["name"], needed, "max_model_len" if params["max_model_len"] else "model's max_position_embeddings", limit))
-
-    skip_tok = params["skip_tokenizer_init"]
-    if skip_tok is None:
-        skip_tok = plan["tokenizer"] is False
-    plan["skip_tokenizer_init"] = skip_tok
-    plan["detokenize"] = bool(params["detokenize"]) and not skip_tok
-    plan["random_weights"] = plan["load_format"] == "dummy"
-    plan["workloads"] = workloads
-
-    quality = params["quality_check"]
-    if quality is False:
-        plan["quality_skip"] = "The quality check is turned off (quality_check: false)."
-    elif plan["random_weights"]:
-        plan["quality_skip"] = "The quality check was skipped: the weights are random (load_format dummy), so the text means nothing."
-    elif skip_tok:
-        plan["quality_skip"] = "The quality check was skipped: there is no tokenizer to turn its prompts into tokens (skip_tokenizer_init)."
-    else:
-        plan["quality_skip"] = None
-    plan["quality_prompts"] = quality_prompts
-
-    kwargs = {
-        "model": plan["model_path"],
-        "dtype": params["dtype"],
-        "tensor_parallel_size": params["tensor_parallel_size"],
-        "gpu_memory_utilization": params["gpu_memory_utilization"],
-        "seed": params["seed"],
-        "load_format": plan["load_format"],
-        "skip_tokenizer_init": skip_tok,
-        "enforce_eager": params["enforce_eager"],
-        # vllm bench throughput builds its engine from the CLI defaults, where statistics are on.
-        "disable_log_stats": False,
-    }
-    if params["max_model_len"]:
-        kwargs["max_model_len"] = params["max_model_len"]
-    if params["attention_backend"]:
-        kwargs["attention_config"] = {"backend": params["attention_backend"]}
-    kwargs.update(params["engine_args"] or {})
-    plan["llm_kwargs"] = kwargs
-    plan["python"] = _proc.worker_interpreter(params["worker_python"])[0]
-    return plan
-
-
-def describe_model(plan):
-    if plan["source"] == "preset":
-        return "the %s preset (%s architecture, random weights)" % (plan["preset"], B.PRESETS[plan["preset"]]["source"])
-    weights = "random weights" if plan["random_weights"] else "weights loaded with load_format %s" % plan["load_format"]
-    return "%s (%s)" % (plan["model"], weights)
-
-
-def describe_workloads(workloads):
-    return ", ".join("%d prompts x %d in / %d out" % (w["num_prompts"], w["input_len"], w["output_len"]) for w in workloads)
-
-
-# --- Judging -----------------------------------------------------------------------------------
-
-def _suffix(workload, many):
-    return "[%s]" % workload["name"] if many else ""
-
-
-def judge_workloads(workloads, params, mode):
-    checks = []
-    many = len(workloads) > 1
-    for w in workloads:
-        sfx = _suffix(w, many)
-        label = label_of(w)
-        checks.append(R.judge_min(PREFIX + "output_tokens_per_s" + sfx, "Output tokens/s" + label, w.get("output_tokens_per_s"),
-                                  params["min_output_tokens_per_s"], "tokens/s"))
-        checks.append(R.judge_min(PREFIX + "requests_per_s" + sfx, "Requests/s" + label, w.get("requests_per_s"),
-                                  params["min_requests_per_s"], "requests/s"))
-        checks.append(R.judge_min(PREFIX + "total_tokens_per_s" + sfx, "Total (prompt + output) tokens/s" + label,
-                                  w.get("total_tokens_per_s"), None, "tokens/s"))
-        expected = w["num_prompts"] * w["output_len"] if mode == "offline" else None
-        if expected is not None:
-            got = w.get("output_tokens")
-            if got == expected:
-                checks.append(R.make_check(PREFIX + "output_tokens" + sfx, R.PASSED, got, {"equals": expected}, "tokens",
-                                           "All %d requests of %s generated their %d tokens." % (w["num_prompts"], w["name"], w["output_len"])))
-            else:
-                checks.append(R.make_check(PREFIX + "output_tokens" + sfx, R.FAILED, got, {"equals": expected}, "tokens",
-                                           "The %s workload generated %s of the %d tokens it asked for." % (w["name"], got, expected)))
-        for key, text, param, unit in (
-            ("latency_ms", "99th-percentile request latency", "max_latency_p99_ms", "ms"),
-            ("ttft_ms", "99th-percentile time to first token", "max_ttft_p99_ms", "ms"),
-            ("tpot_ms", "99th-percentile time per output token", "max_tpot_p99_ms", "ms"),
-        ):
-            dist = w.get(key) or {}
-            name = PREFIX + key.replace("_ms", "_p99_ms") + sfx
-            check = R.judge_max(name, text + label, dist.get("p99"), params[param], unit)
-            if dist.get("p99") is None and w.get("timing_note"):
-                check["message"] = w["timing_note"]
-            checks.append(check)
-        if mode == "serve":
-            checks.append(R.judge_max(PREFIX + "failed_requests" + sfx, "Failed requests" + label, w.get("failed"),
-                                      params["max_failed_requests"], "requests"))
-    return checks
-
-
-def label_of(workload):
-    return " (%s)" % workload["name"]
-
-
-def quality_check(items, min_rate, skip_reason):
-    if skip_reason:
-        return R.skipped(PREFIX + "quality", skip_reason), None, []
-    passed, total, rows = B.quality_summary(items)
-    rate = round(passed / float(total), 3) if total else None
-    summary = {"passed": passed, "total": total, "rate": rate}
-    threshold = {"min": min_rate}
-    if rate is not None and rate >= min_rate:
-        check = R.make_check(PREFIX + "quality", R.PASSED, rate, threshold, None,
-                             "Output quality: %d of %d answers contain their expected text (minimum rate %s)." % (passed, total, min_rate))
-    else:
-        wrong = [r[0] for r in rows if r[3] == "failed"][:3]
-        check = R.make_check(PREFIX + "quality", R.FAILED, rate, threshold, None,
-                             "Output quality: only %d of %d answers contain their expected text (minimum rate %s); wrong: %s." % (
-                                 passed, total, min_rate, "; ".join("'%s'" % p for p in wrong)))
-    return check, summary, rows
-
-
-def workload_table(workloads, mode):
-    columns = ["workload", "requests/s", "output tokens/s", "total tokens/s", "latency p50 ms", "latency p99 ms",
-               "TTFT p50 ms", "TTFT p99 ms", "TPOT p50 ms"]
-    if mode == "serve":
-        columns += ["ITL p50 ms", "failed"]
-    rows = []
-    for w in workloads:
-        row = [w["name"], w.get("requests_per_s"), w.get("output_tokens_per_s"), w.get("total_tokens_per_s")]
-        for key, pct in (("latency_ms", "p50"), ("latency_ms", "p99"), ("ttft_ms", "p50"), ("ttft_ms", "p99"), ("tpot_ms", "p50")):
-            row.append((w.get(key) or {}).get(pct))
-        if mode == "serve":
-            row += [(w.get("itl_ms") or {}).get("p50"), w.get("failed")]
-        rows.append(row)
-    title = "vLLM offline engine throughput and latency" if mode == "offline" else "Endpoint throughput and latency (streaming)"
-    return {"title": title, "columns": columns, "rows": rows}
-
-
-# --- Offline mode --------------------------------------------------------------------------------
-
-def gpu_precheck(params):
-    """(environment bits, failure sentence or None) from NVML before starting the engine."""
-    nvml, reason = _nvml.load_binding(params["binding_search_paths"])
-    if nvml is None:
-        return {"gpu_check": "not done: %s" % reason}, None
-    inv = _nvml.inventory(nvml, with_interconnect=False)
-    env = {"gpu_names": [g["name"] for g in inv["gpus"]], "driver_version": inv["system"].get("driver_version"),
-           "cuda_driver_version": inv["system"].get("cuda_driver_version"), "gpu_count": inv["count"]}
-    if inv["count"] == 0:
-        return env, "vllm_bench's offline mode needs an NVIDIA GPU and found none: %s." % (inv.get("reason") or "NVML reports no GPU")
-    if params["tensor_parallel_size"] > inv["count"]:
-        return env, "tensor_parallel_size %d needs %d GPUs; this host has %d." % (
-            params["tensor_parallel_size"], params["tensor_parallel_size"], inv["count"])
-    return env, None
-
-
-def worker_environment(params):
-    env = dict(os.environ)
-    env.setdefault("VLLM_NO_USAGE_STATS", "1")
-    env.setdefault("DO_NOT_TRACK", "1")
-    env.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if params["offline"]:
-        env["HF_HUB_OFFLINE"] = "1"
-        env["TRANSFORMERS_OFFLINE"] = "1"
-    for key, value in (params["env"] or {}).items():
-        env[str(key)] = "" if value is None else str(value)
-    return env
-
-
-def read_progress(path):
-    try:
-        with open(path) as handle:
-            lines = [ln.split()[0] for ln in handle if ln.strip()]
-        return lines[-1] if lines else None
-    except OSError:
-        return None
-
-
-def run_worker(params, plan, workdir):
-    """Start the worker, wait, and return (result dict or None, ChildRun, last phase)."""
-    main_path = _proc.write_bundle(workdir, [_nvml, _proc, _util, B], inspect.getsource(_vllm_worker))
-    if plan["preset"]:
-        plan["llm_kwargs"]["model"] = B.write_preset(plan["preset"], os.path.join(workdir, "model-" + plan["preset"]))
-    spec = {
-        "llm_kwargs": plan["llm_kwargs"],
-        "workloads": plan["workloads"],
-        "seed": params["seed"],
-        "detokenize": plan["detokenize"],
-        "num_warmups": params["num_warmups"],
-        "quality": None if plan["quality_skip"] else {"prompts": plan["quality_prompts"], "max_tokens": params["quality_max_tokens"]},
-        "nvml": {"enabled": True, "search_paths": params["binding_search_paths"], "interval": 0.5},
-        "result_path": os.path.join(workdir, "result.json"),
-        "progress_path": os.path.join(workdir, "progress.log"),
-    }
-    spec_path = os.path.join(workdir, "spec.json")
-    with open(spec_path, "w") as handle:
-        json.dump(spec, handle)
-    run = _proc.ChildRun([plan["python"], main_path, spec_path], env=worker_environment(params), cwd=workdir,
-                         timeout=params["timeout"], grace=STOP_GRACE_S, workdir=workdir).start()
-    rc = run.wait()
-    result = None
-    try:
-        with open(spec["result_path"]) as handle:
-            result = json.load(handle)
-    except (OSError, ValueError):
-        result = None
-    return result, run, rc, read_progress(spec["progress_path"])
-
-
-def worker_log(run, count, max_bytes=65536):
-    """The worker's output, stdout then stderr: vLLM logs (its errors included) to stdout,
-    Python tracebacks go to stderr."""
-    return (_proc.tail_lines(run.stdout_path, count, max_bytes) + _proc.tail_lines(run.stderr_path, count, max_bytes))
-
-
-def offline_failure(params, plan, result, run, rc, phase):
-    """One sentence for a worker that did not measure, or None when it did."""
-    settings = {"gpu_memory_utilization": params["gpu_memory_utilization"], "max_model_len": params["max_model_len"],
-                "tensor_parallel_size": params["tensor_parallel_size"]}
-    log = worker_log(run, 80)
-    if run.timed_out:
-        return "The vLLM worker did not finish within its timeout of %ss (it was at '%s') and was stopped with all its " \
-               "processes: raise timeout or shorten the workload." % (params["timeout"], phase or "start")
-    if result is None:
-        if rc == 1 and not phase and any("No such file" in ln or "can't open file" in ln for ln in log):
-            return "The worker interpreter %s could not run the worker: %s" % (plan["python"], (log or ["no output"])[-1])
-        how = _proc.describe_exit(rc, run.timed_out, params["timeout"])
-        if B.root_cause(log) or B.find_pattern(log, B.OOM_PATTERNS + B.KV_CACHE_PATTERNS):
-            return B.failure_sentence(phase or "crash", None, log, plan["python"], settings)[:-1] + "; the worker %s." % how
-        return "The vLLM worker %s while %s." % (how, PHASE_WORDS.get(phase, "starting"))
-    if not result.get("ok"):
-        return B.failure_sentence(result.get("phase") or phase or "crash", result.get("error"), log, plan["python"], settings)
-    return None
-
-
-def offline_result(params, plan, result, run, env_extra):
-    workloads = result["workloads"]
-    for w in workloads:
-        if not w.get("latency_ms"):
-            w["timing_note"] = "vLLM returned no per-request timings for %s (its statistics were off), so latency was not measured." % w["name"]
-    facts = B.engine_log_facts(worker_log(run, 20000, 4 * 1024 * 1024))
-    memory = result.get("gpu_memory") or {}
-    gpus = memory.get("gpus") or []
-    peaks = [g["peak_used_mib"] for g in gpus if g.get("peak_used_mib") is not None]
-    engine = [g["engine_peak_mib"] for g in gpus if g.get("engine_peak_mib") is not None]
-    first = workloads[0]
-    times = result.get("times") or {}
-    metrics = {
-        "mode": "offline",
-        "model": plan["model"],
-        "model_path": plan["llm_kwargs"]["model"] if plan["source"] != "preset" else "preset:%s" % plan["preset"],
-        "weights": "random" if plan["random_weights"] else "loaded",
-        "load_format": plan["load_format"],
-        "skip_tokenizer_init": plan["skip_tokenizer_init"],
-        "output_tokens_per_s": first.get("output_tokens_per_s"),
-        "total_tokens_per_s": first.get("total_tokens_per_s"),
-        "requests_per_s": first.get("requests_per_s"),
-        "workloads": workloads,
-        "load_time_s": times.get("engine_start_s"),
-        "import_time_s": times.get("import_s"),
-        "gpu_memory_peak_mib": max(peaks) if peaks else None,
-        "gpu_memory_engine_peak_mib": sum(engine) if engine else None,
-        "gpu_memory": gpus,
-        "kv_cache_tokens": facts.get("kv_cache_tokens"),
-        "model_weights_gib": facts.get("model_weights_gib"),
-        "torch_compile_s": facts.get("torch_compile_s"),
-    }
-    checks = judge_workloads(workloads, params, "offline")
-    checks.append(R.judge_max(PREFIX + "load_time_s", "Engine start-up time", metrics["load_time_s"], params["max_load_time_s"], "s"))
-    mem_check = R.judge_max(PREFIX + "gpu_memory_peak_mib", "Peak GPU memory in use", metrics["gpu_memory_peak_mib"],
-                            params["max_gpu_memory_mib"], "MiB")
-    if metrics["gpu_memory_peak_mib"] is None:
-        mem_check["message"] = "Peak GPU memory could not be read through NVML: %s." % (memory.get("reason") or "no sample")
-    checks.append(mem_check)
-    if plan["random_weights"]:
-        checks.append(R.make_check(PREFIX + "weights", R.INFO, "random", None, None,
-                                   "Weights were random (load_format dummy): the figures measure the %s architecture's speed; "
-                                   "the generated text means nothing." % (B.PRESETS[plan["preset"]]["source"] if plan["preset"] else plan["model"])))
-    else:
-        checks.append(R.make_check(PREFIX + "weights", R.INFO, "loaded", None, None,
-                                   "Weights were loaded from %s (load_format %s)." % (plan["model"], plan["load_format"])))
-    qcheck, qsummary, qrows = quality_check(result.get("quality") or [], params["min_quality_pass_rate"], plan["quality_skip"])
-    checks.append(qcheck)
-    metrics["quality"] = qsummary
-
-    environment = dict(result.get("environment") or {})
-    environment.update(env_extra)
-    if not environment.get("gpu_names") and gpus:
-        environment["gpu_names"] = [g["name"] for g in gpus]
-    environment["attention_backend"] = facts.get("attention_backend") or environment.get("attention_backend_setting")
-    environment["model_source"] = plan["source"]
-    environment["preset"] = plan["preset"]
-    environment["weights"] = metrics["weights"]
-    environment["worker_python"] = plan["python"]
-
-    tables = [workload_table(workloads, "offline")]
-    if gpus:
-        tables.append({"title": "GPU memory during the run (NVML, MiB)",
-                       "columns": ["GPU", "name", "total", "in use before", "peak in use", "engine processes peak"],
-                       "rows": [[g["index"], g["name"], g["total_mib"], g["baseline_used_mib"], g["peak_used_mib"], g["engine_peak_mib"]]
-                                for g in gpus]})
-    if qrows:
-        tables.append({"title": "Output quality (greedy decoding)", "columns": ["prompt", "expected", "answer", "result"], "rows": qrows})
-
-    out = R.build_result(checks, metrics, thresholds_of(params), environment, tables=tables)
-    summary = "vLLM %s on %s, %s: %s; engine start %s s." % (
-        environment.get("vllm_version") or "?",
-        ", ".join(sorted(set(environment.get("gpu_names") or []))) or "the GPU",
-        describe_model(plan),
-        "; ".join("%s at %s output tokens/s (%s total tokens/s, %s requests/s)" % (
-            w["name"], _fmt_num(w.get("output_tokens_per_s")), _fmt_num(w.get("total_tokens_per_s")),
-            _fmt_num(w.get("requests_per_s"), 2)) for w in workloads),
-        _fmt_num(metrics["load_time_s"]))
-    out["msg"] = (" ".join(out["failures"]) + " " + summary) if out["failures"] else summary
-    return out
-
-
-def thresholds_of(params):
-    keys = ("min_output_tokens_per_s", "min_requests_per_s", "max_latency_p99_ms", "max_ttft_p99_ms", "max_tpot_p99_ms",
-            "max_failed_requests", "max_load_time_s", "max_gpu_memory_mib", "min_quality_pass_rate")
-    return {k: params[k] for k in keys}
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm as V
+from ansible_collections.vaultcube.demobox.plugins.module_utils._util import PlanError
 
 
 def run_offline(module, params):
+    """Plan, check, run the worker, judge (plugins/module_utils/_vllm.py)."""
     try:
-        plan = plan_offline(params)
+        plan = V.plan_offline(params)
     except PlanError as exc:
         module.fail_json(msg=str(exc), changed=False)
     if module.check_mode:
-        message = "Check mode: would run vLLM's offline engine under %s with %s, tensor_parallel_size %d: %s." % (
-            plan["python"], describe_model(plan), params["tensor_parallel_size"], describe_workloads(plan["workloads"]))
-        checks = [R.skipped(PREFIX + "run", message)]
-        R.exit_with(module, R.build_result(checks, {"mode": "offline", "model": plan["model"]}, thresholds_of(params),
-                                           {"worker_python": plan["python"]}, msg=message, tables=[]), False)
+        R.exit_with(module, V.check_mode_result(params, plan), False)
     _args.worker_python(module)
     env_extra = {}
     if params["require_gpu"]:
-        env_extra, problem = gpu_precheck(params)
+        env_extra, problem = V.gpu_precheck(params)
         if problem:
             module.fail_json(msg=problem, changed=False, environment=env_extra)
-    workdir = tempfile.mkdtemp(prefix="vaultcube-vllm-")
-    try:
-        result, run, rc, phase = run_worker(params, plan, workdir)
-        problem = offline_failure(params, plan, result, run, rc, phase)
+    with _proc.work_dir("vllm") as workdir:
+        result, run, rc, phase = V.run_worker(params, plan, workdir)
+        problem = V.offline_failure(params, plan, result, run, rc, phase)
         leftover = list(run.leftover)
         if problem:
-            extra = {"worker_log_tail": run.stdout_tail(20) + run.stderr_tail(20), "changed": False}
             if leftover:
-                problem += " %d of its processes could not be stopped (PIDs %s)." % (len(leftover), ", ".join(map(str, leftover)))
-            module.fail_json(msg=problem, **extra)
-        out = offline_result(params, plan, result, run, env_extra)
-        if leftover:
-            out["msg"] += " Warning: %d engine processes could not be stopped (PIDs %s)." % (len(leftover), ", ".join(map(str, leftover)))
-            out["leftover_pids"] = leftover
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+                problem += V.leftover_sentence(leftover, failed=True)
+            module.fail_json(msg=problem, worker_log_tail=run.stdout_tail(20) + run.stderr_tail(20), changed=False)
+        out = V.offline_result(params, plan, result, run, env_extra)
+    if leftover:
+        out["msg"] += V.leftover_sentence(leftover, failed=False)
+        out["leftover_pids"] = leftover
     R.exit_with(module, out, params["fail_on_threshold"])
 
 
-# --- Serve mode ----------------------------------------------------------------------------------
-
-def serve_prompts(params, workload, seed):
-    if params["prompt_format"] == "text":
-        return B.text_prompts(workload["num_prompts"], workload["input_len"], seed)
-    return B.serve_token_prompts(workload["num_prompts"], workload["input_len"], seed)
-
-
 def run_serve(module, params):
+    """Deprecated: llm_endpoint_bench runs the same benchmark (plugins/module_utils/_llm_serve.py)."""
+    module.deprecate("mode=serve is deprecated: use the module vaultcube.demobox.llm_endpoint_bench, which takes the "
+                     "same serve options and measures the same way.", version=_args.ALIASES_REMOVED_IN,
+                     collection_name=_args.COLLECTION_NAME)
     try:
-        workloads, quality_prompts = validate_common(params)
-        if not params["endpoint"]:
-            raise PlanError("Serve mode needs endpoint, the base URL of an OpenAI-compatible API such as http://127.0.0.1:8000/v1.")
-        endpoint = S.Endpoint(params["endpoint"], params["api_key"], params["request_timeout"])
+        plan = S.plan_serve(params)
     except (PlanError, S.EndpointError) as exc:
         module.fail_json(msg=str(exc), changed=False)
     if module.check_mode:
-        message = "Check mode: would send %s as streaming %s requests to %s (concurrency %s, request rate %s)." % (
-            describe_workloads(workloads), params["api"], endpoint.base_url, params["concurrency"] or "unlimited",
-            ("%s/s" % params["request_rate"]) if params["request_rate"] else "unlimited")
-        R.exit_with(module, R.build_result([R.skipped(PREFIX + "run", message)], {"mode": "serve"}, thresholds_of(params),
-                                           {"endpoint": endpoint.base_url}, msg=message, tables=[]), False)
+        R.exit_with(module, S.check_mode_result(params, plan, V.PREFIX), False)
     try:
-        models = S.list_models(endpoint)
+        out = S.run_serve(params, plan, V.PREFIX)
     except S.EndpointError as exc:
         module.fail_json(msg=str(exc), changed=False)
-    model = params["model"] or (models[0] if models else None)
-    if not model:
-        module.fail_json(msg="The endpoint %s lists no model: set model to the name it serves." % endpoint.base_url, changed=False)
-    if models and model not in models:
-        module.fail_json(msg="The endpoint %s serves %s, not '%s'." % (endpoint.base_url, ", ".join(models), model), changed=False)
-
-    # One request first, as vllm bench serve does: a wrong route, model or protocol shows up here.
-    probe = serve_prompts(params, dict(workloads[0], num_prompts=1), params["seed"] + 999)[0]
-    route = "/chat/completions" if params["api"] == "chat" else "/completions"
-    test = S.stream_request(endpoint, route, S.build_body(params["api"], model, probe, min(workloads[0]["output_len"], 16),
-                                                          params["ignore_eos"]), params["api"])
-    if not test["ok"]:
-        error = test["error"]
-        if not error.startswith("The endpoint"):
-            error = "The endpoint %s did not stream an answer to a test request: %s." % (endpoint.base_url, error.rstrip("."))
-        module.fail_json(msg=error, changed=False)
-
-    deadline = float(params["timeout"])
-    results = []
-    for index, workload in enumerate(workloads):
-        prompts = serve_prompts(params, workload, params["seed"] + 1000 * index)
-        records, duration = S.run_benchmark(endpoint, params["api"], model, prompts, workload["output_len"], params["concurrency"],
-                                            params["request_rate"], params["seed"], params["ignore_eos"], None, deadline)
-        metrics = S.summarize(records, duration, workload["input_len"], B.distribution, B.throughput)
-        metrics.update({"name": workload["name"], "num_prompts": workload["num_prompts"], "input_len": workload["input_len"],
-                        "output_len": workload["output_len"], "concurrency": params["concurrency"], "request_rate": params["request_rate"]})
-        results.append(metrics)
-
-    checks = judge_workloads(results, params, "serve")
-    checks.append(R.make_check(PREFIX + "weights", R.INFO, "unknown", None, None,
-                               "Serve mode cannot tell whether the endpoint's weights are real or random."))
-    if params["quality_check"]:
-        items = []
-        for item in quality_prompts:
-            record = S.complete(endpoint, params["api"], model, item["prompt"], params["quality_max_tokens"])
-            items.append({"prompt": item["prompt"], "expect": item["expect"], "answer": record["text"] if record["ok"] else ""})
-        qcheck, qsummary, qrows = quality_check(items, params["min_quality_pass_rate"], None)
-    else:
-        reason = ("The quality check is turned off (quality_check: false)." if params["quality_check"] is False else
-                  "The quality check was skipped: in serve mode the module cannot tell whether the endpoint's weights are real; "
-                  "set quality_check: true to run it.")
-        qcheck, qsummary, qrows = R.skipped(PREFIX + "quality", reason), None, []
-    checks.append(qcheck)
-    first = results[0]
-    metrics = {"mode": "serve", "model": model, "weights": "unknown", "endpoint": endpoint.base_url,
-               "output_tokens_per_s": first.get("output_tokens_per_s"), "total_tokens_per_s": first.get("total_tokens_per_s"),
-               "requests_per_s": first.get("requests_per_s"), "workloads": results, "quality": qsummary}
-    environment = {"endpoint": endpoint.base_url, "served_model": model, "served_models": models, "server_version": S.server_version(endpoint),
-                   "api": params["api"], "prompt_format": params["prompt_format"], "client": "vaultcube.demobox _llm_serve (Python standard library)"}
-    tables = [workload_table(results, "serve")]
-    if qrows:
-        tables.append({"title": "Output quality (greedy decoding)", "columns": ["prompt", "expected", "answer", "result"], "rows": qrows})
-    out = R.build_result(checks, metrics, thresholds_of(params), environment, tables=tables)
-    summary = "%s (%s): %s." % (endpoint.base_url, model, "; ".join(
-        "%s at %s output tokens/s, TTFT p50 %s ms, TPOT p50 %s ms, %d failed" % (
-            w["name"], _fmt_num(w.get("output_tokens_per_s")), _fmt_num((w.get("ttft_ms") or {}).get("p50")),
-            _fmt_num((w.get("tpot_ms") or {}).get("p50"), 2), w["failed"]) for w in results))
-    out["msg"] = (" ".join(out["failures"]) + " " + summary) if out["failures"] else summary
     R.exit_with(module, out, params["fail_on_threshold"])
 
 
@@ -981,7 +495,7 @@ def main():
         max_load_time_s=dict(type="float"),
         max_gpu_memory_mib=dict(type="float"),
     )
-    argument_spec.update(_args.gpu_argspec(timeout=1200))
+    argument_spec.update(_args.common_argspec(timeout=1200))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["mode"] == "serve":
         run_serve(module, module.params)

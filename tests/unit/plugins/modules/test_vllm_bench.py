@@ -312,3 +312,13 @@ def test_the_old_name_python_works_and_is_deprecated(tmp_path, capsys):
     code, out = run_module(args, capsys)
     assert code == 0 and out["msg"].startswith("Check mode: would run vLLM's offline engine under /opt/vaultcube/venv/bin/python ")
     assert deprecations(out) == [alias_deprecated("python")]
+
+
+def test_serve_mode_still_works_and_is_deprecated(capsys):
+    """mode=serve became llm_endpoint_bench; here it still runs, with Ansible's deprecation."""
+    forget_deprecations()
+    code, out = run_module({"mode": "serve", "endpoint": "http://127.0.0.1:9/v1", "_ansible_check_mode": True}, capsys)
+    assert code == 0 and out["msg"].startswith("Check mode: would send 30 prompts x 32 in / 50 out as streaming ")
+    assert deprecations(out) == [(
+        "mode=serve is deprecated: use the module vaultcube.demobox.llm_endpoint_bench, which takes the same serve "
+        "options and measures the same way.", "1.0.0", "vaultcube.demobox")]
