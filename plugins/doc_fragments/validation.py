@@ -11,8 +11,7 @@ class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods
     The argument specs these document are declared once too, in plugins/module_utils/_args.py.
     """
 
-    # Every module that judges what it measured (the result contract). Each module documents its
-    # own action_group attribute: the groups it is in differ.
+    # Every module that judges what it measured (the result contract).
     DOCUMENTATION = r"""
 options:
   fail_on_threshold:
@@ -60,4 +59,16 @@ options:
         vaultcube.demobox 1.0.0.
     type: path
     aliases: [python, python_interpreter]
+"""
+
+    # The groups of a module that reads NVML and runs a worker (ai_frameworks_facts, ddp_benchmark,
+    # stress_gpu, vllm_bench). A module in one group only documents its own action_group.
+    ACTION_GROUPS = r"""
+attributes:
+  action_group:
+    support: full
+    membership:
+      - vaultcube.demobox.gpu
+      - vaultcube.demobox.gpu_workers
+    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 """

@@ -22,6 +22,10 @@ way: ``group/vaultcube.demobox.gpu`` (every module with ``RESULT_ARGS`` and ``NV
 ``group/vaultcube.demobox.gpu_workers`` (every module with ``worker_python``), so a play sets them
 once with ``module_defaults``.
 
+The two LLM benchmarks (vllm_bench, llm_endpoint_bench) share their workload, quality and
+threshold options (``LLM_ARGS``) and the streaming client's (``SERVE_ARGS``) the same way, with the
+doc fragment ``vaultcube.demobox.llm_bench`` (sections ``DOCUMENTATION`` and ``SERVE``).
+
 ``worker_python`` was called ``python`` (ai_frameworks_facts, cuda_facts, vllm_bench) and
 ``python_interpreter`` (ddp_benchmark); both names stay as deprecated aliases, so Ansible warns
 when they are used, until ``ALIASES_REMOVED_IN``.
@@ -88,3 +92,43 @@ def worker_python(module):
     if problem:
         module.fail_json(msg=problem, changed=False)
     return python
+
+
+# The LLM benchmarks (vllm_bench, llm_endpoint_bench): workloads, quality check and thresholds,
+# documented in the doc fragment vaultcube.demobox.llm_bench.
+LLM_ARGS = dict(
+    num_prompts=dict(type="int", default=30),
+    input_len=dict(type="int", default=32),
+    output_len=dict(type="int", default=50),
+    workloads=dict(type="list", elements="dict"),
+    seed=dict(type="int", default=0),
+    quality_prompts=dict(type="list", elements="dict"),
+    quality_max_tokens=dict(type="int", default=24, no_log=False),
+    min_quality_pass_rate=dict(type="float", default=0.6, no_log=False),
+    min_output_tokens_per_s=dict(type="float", no_log=False),
+    min_requests_per_s=dict(type="float"),
+    max_latency_p99_ms=dict(type="float"),
+    max_ttft_p99_ms=dict(type="float"),
+    max_tpot_p99_ms=dict(type="float"),
+)
+
+# The streaming client (llm_endpoint_bench; vllm_bench with mode=serve), documented in
+# vaultcube.demobox.llm_bench.serve. ``endpoint`` is each module's own (required in one only).
+SERVE_ARGS = dict(
+    api=dict(type="str", choices=["completions", "chat"], default="completions"),
+    api_key=dict(type="str", no_log=True),
+    concurrency=dict(type="int"),
+    request_rate=dict(type="float"),
+    prompt_format=dict(type="str", choices=["token_ids", "text"], default="token_ids"),
+    ignore_eos=dict(type="bool", default=True),
+    request_timeout=dict(type="float", default=300),
+    max_failed_requests=dict(type="int", default=0),
+)
+
+
+def llm_argspec(serve=True):
+    """LLM_ARGS (and SERVE_ARGS), as a fresh dict to merge into a module's argument spec."""
+    spec = copy.deepcopy(LLM_ARGS)
+    if serve:
+        spec.update(copy.deepcopy(SERVE_ARGS))
+    return spec

@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - vaultcube.demobox.validation
   - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
+  - vaultcube.demobox.validation.action_groups
 options:
   frameworks:
     description:
@@ -71,13 +72,6 @@ notes:
     benchmark (the milliseconds include first-use setup).
 seealso:
   - module: vaultcube.demobox.gpu_facts
-attributes:
-  action_group:
-    support: full
-    membership:
-      - vaultcube.demobox.gpu
-      - vaultcube.demobox.gpu_workers
-    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - vaultcube.demobox.validation
   - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
+  - vaultcube.demobox.validation.action_groups
 options:
   model:
     description:
@@ -218,13 +219,6 @@ seealso:
   - name: DistributedDataParallel
     description: The DDP options the module exposes.
     link: https://docs.pytorch.org/docs/stable/generated/torch.nn.parallel.DistributedDataParallel.html
-attributes:
-  action_group:
-    support: full
-    membership:
-      - vaultcube.demobox.gpu
-      - vaultcube.demobox.gpu_workers
-    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """

@@ -26,6 +26,8 @@ description:
   - The module measures only and never reports C(changed).
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.llm_bench
+  - vaultcube.demobox.llm_bench.serve
 options:
   endpoint:
     description: Base URL of the OpenAI-compatible API, for example V(http://127.0.0.1:8000/v1).
@@ -35,61 +37,6 @@ options:
     description:
       - The model name to request; default the first model the endpoint lists.
     type: str
-  num_prompts:
-    description: Number of prompts (requests). The spec's batch is 30.
-    type: int
-    default: 30
-  input_len:
-    description: Tokens per prompt.
-    type: int
-    default: 32
-  output_len:
-    description: Tokens generated per prompt. The spec asks for 50.
-    type: int
-    default: 50
-  workloads:
-    description:
-      - Several workloads to run one after the other on the same endpoint, each a mapping
-        with C(num_prompts), C(input_len), C(output_len) and an optional C(name). When set, it
-        replaces O(num_prompts), O(input_len) and O(output_len).
-    type: list
-    elements: dict
-  seed:
-    description: Seed of the prompt generator and of the request arrivals.
-    type: int
-    default: 0
-  api:
-    description: "V(completions) (C(/v1/completions)) or V(chat) (C(/v1/chat/completions))."
-    type: str
-    choices: [completions, chat]
-    default: completions
-  api_key:
-    description: "Bearer token sent as C(Authorization: Bearer ...)."
-    type: str
-  concurrency:
-    description: "Most requests in flight at once; default all of them (as C(vllm bench serve))."
-    type: int
-  request_rate:
-    description:
-      - "Requests per second, sent as a Poisson process; default all at once (as C(vllm bench serve))."
-    type: float
-  prompt_format:
-    description:
-      - "V(token_ids) sends prompts as token ids (exact lengths; vLLM accepts them), V(text)
-        sends common English words (about O(input_len) tokens; any server accepts them)."
-    type: str
-    choices: [token_ids, text]
-    default: token_ids
-  ignore_eos:
-    description:
-      - "Send C(ignore_eos: true) (vLLM's extension) so every request generates exactly
-        O(output_len) tokens. Servers that do not know it may ignore it or refuse the request."
-    type: bool
-    default: true
-  request_timeout:
-    description: "Seconds one request may take."
-    type: float
-    default: 300
   timeout:
     description:
       - Seconds all workloads may take together; a request without an answer by then counts as failed.
@@ -100,40 +47,6 @@ options:
       - Run the output-quality check. Default (null) - not run, because the module cannot tell whether
         the endpoint's weights are real; V(true) runs it.
     type: bool
-  quality_prompts:
-    description:
-      - Prompts of the quality check, each C({prompt, expect}) where C(expect) is a string or a list
-        of strings, one of which the answer must contain (case-insensitive). Default five easy
-        continuations (capital of France, counting, weekdays, opposites, water).
-    type: list
-    elements: dict
-  quality_max_tokens:
-    description: Tokens generated per quality prompt (greedy decoding).
-    type: int
-    default: 24
-  min_quality_pass_rate:
-    description: Fraction of quality prompts (0-1) whose answer must contain its expected text.
-    type: float
-    default: 0.6
-  min_output_tokens_per_s:
-    description: Lowest acceptable output (generated) tokens per second of each workload. The spec asks for more than 10.
-    type: float
-  min_requests_per_s:
-    description: Lowest acceptable requests per second of each workload.
-    type: float
-  max_latency_p99_ms:
-    description: Highest acceptable 99th-percentile end-to-end request latency, in ms.
-    type: float
-  max_ttft_p99_ms:
-    description: Highest acceptable 99th-percentile time to first token, in ms.
-    type: float
-  max_tpot_p99_ms:
-    description: Highest acceptable 99th-percentile time per output token, in ms.
-    type: float
-  max_failed_requests:
-    description: "most requests that may fail."
-    type: int
-    default: 0
 notes:
   - "The figures follow C(vllm bench serve --dataset-name random) (docs/vllm_bench.md)."
 seealso:
@@ -243,30 +156,10 @@ def argument_spec():
     spec = dict(
         endpoint=dict(type="str", required=True),
         model=dict(type="str"),
-        num_prompts=dict(type="int", default=30),
-        input_len=dict(type="int", default=32),
-        output_len=dict(type="int", default=50),
-        workloads=dict(type="list", elements="dict"),
-        seed=dict(type="int", default=0),
-        api=dict(type="str", choices=["completions", "chat"], default="completions"),
-        api_key=dict(type="str", no_log=True),
-        concurrency=dict(type="int"),
-        request_rate=dict(type="float"),
-        prompt_format=dict(type="str", choices=["token_ids", "text"], default="token_ids"),
-        ignore_eos=dict(type="bool", default=True),
-        request_timeout=dict(type="float", default=300),
         quality_check=dict(type="bool"),
-        quality_prompts=dict(type="list", elements="dict"),
-        quality_max_tokens=dict(type="int", default=24, no_log=False),
-        min_quality_pass_rate=dict(type="float", default=0.6, no_log=False),
-        min_output_tokens_per_s=dict(type="float", no_log=False),
-        min_requests_per_s=dict(type="float"),
-        max_latency_p99_ms=dict(type="float"),
-        max_ttft_p99_ms=dict(type="float"),
-        max_tpot_p99_ms=dict(type="float"),
-        max_failed_requests=dict(type="int", default=0),
     )
     spec.update(_args.common_argspec(worker=False, nvml=False, timeout=1200))
+    spec.update(_args.llm_argspec())
     return spec
 
 

@@ -40,6 +40,7 @@ extends_documentation_fragment:
   - vaultcube.demobox.validation
   - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
+  - vaultcube.demobox.validation.action_groups
 options:
   duration:
     description:
@@ -161,13 +162,6 @@ seealso:
   - name: NVML API reference
     description: The library the telemetry comes from.
     link: https://docs.nvidia.com/deploy/nvml-api/
-attributes:
-  action_group:
-    support: full
-    membership:
-      - vaultcube.demobox.gpu
-      - vaultcube.demobox.gpu_workers
-    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """

@@ -37,13 +37,18 @@ description:
   - The module measures only and never reports C(changed).
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.llm_bench
+  - vaultcube.demobox.llm_bench.serve
   - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
+  - vaultcube.demobox.validation.action_groups
 options:
   mode:
     description:
       - V(offline) runs vLLM's engine in a child process. V(serve) (deprecated, use
         M(vaultcube.demobox.llm_endpoint_bench)) benchmarks O(endpoint).
+      - O(endpoint), O(api), O(api_key), O(concurrency), O(request_rate), O(prompt_format),
+        O(ignore_eos), O(request_timeout) and O(max_failed_requests) apply to V(serve) only.
     type: str
     choices: [offline, serve]
     default: offline
@@ -75,30 +80,6 @@ options:
     description: Fraction of each GPU's memory vLLM may use for weights, activations and KV cache.
     type: float
     default: 0.9
-  num_prompts:
-    description: Number of prompts (requests). The spec's batch is 30.
-    type: int
-    default: 30
-  input_len:
-    description: Tokens per prompt.
-    type: int
-    default: 32
-  output_len:
-    description: Tokens generated per prompt. The spec asks for 50.
-    type: int
-    default: 50
-  workloads:
-    description:
-      - Several workloads to run one after the other on the same engine (or endpoint), each a mapping
-        with C(num_prompts), C(input_len), C(output_len) and an optional C(name). When set, it
-        replaces O(num_prompts), O(input_len) and O(output_len). The engine starts once, which
-        saves its start-up time (torch.compile and CUDA graph capture) for each further workload.
-    type: list
-    elements: dict
-  seed:
-    description: Seed of the engine and of the prompt generator.
-    type: int
-    default: 0
   skip_tokenizer_init:
     description:
       - Start vLLM without a tokenizer and send token-id prompts. Default V(true) when the model folder
@@ -158,78 +139,12 @@ options:
   endpoint:
     description: "Serve mode: base URL of the OpenAI-compatible API, for example V(http://127.0.0.1:8000/v1)."
     type: str
-  api:
-    description: "Serve mode: V(completions) (C(/v1/completions)) or V(chat) (C(/v1/chat/completions))."
-    type: str
-    choices: [completions, chat]
-    default: completions
-  api_key:
-    description: "Serve mode: bearer token sent as C(Authorization: Bearer ...)."
-    type: str
-  concurrency:
-    description: "Serve mode: most requests in flight at once; default all of them (as C(vllm bench serve))."
-    type: int
-  request_rate:
-    description:
-      - "Serve mode: requests per second, sent as a Poisson process; default all at once (as C(vllm bench serve))."
-    type: float
-  prompt_format:
-    description:
-      - "Serve mode: V(token_ids) sends prompts as token ids (exact lengths; vLLM accepts them), V(text)
-        sends common English words (about O(input_len) tokens; any server accepts them)."
-    type: str
-    choices: [token_ids, text]
-    default: token_ids
-  ignore_eos:
-    description:
-      - "Serve mode: send C(ignore_eos: true) (vLLM's extension) so every request generates exactly
-        O(output_len) tokens. Servers that do not know it may ignore it or refuse the request."
-    type: bool
-    default: true
-  request_timeout:
-    description: "Serve mode: seconds one request may take."
-    type: float
-    default: 300
   quality_check:
     description:
       - Run the output-quality check. Default (null) - offline with real weights and a tokenizer,
         not in serve mode (the module cannot tell whether the endpoint's weights are real). With
         random weights it is always skipped.
     type: bool
-  quality_prompts:
-    description:
-      - Prompts of the quality check, each C({prompt, expect}) where C(expect) is a string or a list
-        of strings, one of which the answer must contain (case-insensitive). Default five easy
-        continuations (capital of France, counting, weekdays, opposites, water).
-    type: list
-    elements: dict
-  quality_max_tokens:
-    description: Tokens generated per quality prompt (greedy decoding).
-    type: int
-    default: 24
-  min_quality_pass_rate:
-    description: Fraction of quality prompts (0-1) whose answer must contain its expected text.
-    type: float
-    default: 0.6
-  min_output_tokens_per_s:
-    description: Lowest acceptable output (generated) tokens per second of each workload. The spec asks for more than 10.
-    type: float
-  min_requests_per_s:
-    description: Lowest acceptable requests per second of each workload.
-    type: float
-  max_latency_p99_ms:
-    description: Highest acceptable 99th-percentile end-to-end request latency, in ms.
-    type: float
-  max_ttft_p99_ms:
-    description: Highest acceptable 99th-percentile time to first token, in ms.
-    type: float
-  max_tpot_p99_ms:
-    description: Highest acceptable 99th-percentile time per output token, in ms.
-    type: float
-  max_failed_requests:
-    description: "Serve mode: most requests that may fail."
-    type: int
-    default: 0
   max_load_time_s:
     description: "Offline mode: longest acceptable engine start-up (model load, compile, CUDA graphs), in s."
     type: float
@@ -249,13 +164,6 @@ seealso:
   - name: vLLM benchmark CLI
     description: vLLM's own throughput and serving benchmarks, which this module follows.
     link: https://docs.vllm.ai/en/latest/cli/bench/throughput.html
-attributes:
-  action_group:
-    support: full
-    membership:
-      - vaultcube.demobox.gpu
-      - vaultcube.demobox.gpu_workers
-    description: Set its shared options once with C(module_defaults) and C(group/vaultcube.demobox.gpu) or C(group/vaultcube.demobox.gpu_workers).
 author:
   - VaultCube engineering (@vaultcube)
 """
@@ -460,11 +368,6 @@ def main():
         tensor_parallel_size=dict(type="int", default=1),
         max_model_len=dict(type="int"),
         gpu_memory_utilization=dict(type="float", default=0.9),
-        num_prompts=dict(type="int", default=30),
-        input_len=dict(type="int", default=32),
-        output_len=dict(type="int", default=50),
-        workloads=dict(type="list", elements="dict"),
-        seed=dict(type="int", default=0),
         skip_tokenizer_init=dict(type="bool"),
         detokenize=dict(type="bool", default=True),
         attention_backend=dict(type="str"),
@@ -475,27 +378,12 @@ def main():
         offline=dict(type="bool", default=True),
         require_gpu=dict(type="bool", default=True),
         endpoint=dict(type="str"),
-        api=dict(type="str", choices=["completions", "chat"], default="completions"),
-        api_key=dict(type="str", no_log=True),
-        concurrency=dict(type="int"),
-        request_rate=dict(type="float"),
-        prompt_format=dict(type="str", choices=["token_ids", "text"], default="token_ids"),
-        ignore_eos=dict(type="bool", default=True),
-        request_timeout=dict(type="float", default=300),
         quality_check=dict(type="bool"),
-        quality_prompts=dict(type="list", elements="dict"),
-        quality_max_tokens=dict(type="int", default=24, no_log=False),
-        min_quality_pass_rate=dict(type="float", default=0.6, no_log=False),
-        min_output_tokens_per_s=dict(type="float", no_log=False),
-        min_requests_per_s=dict(type="float"),
-        max_latency_p99_ms=dict(type="float"),
-        max_ttft_p99_ms=dict(type="float"),
-        max_tpot_p99_ms=dict(type="float"),
-        max_failed_requests=dict(type="int", default=0),
         max_load_time_s=dict(type="float"),
         max_gpu_memory_mib=dict(type="float"),
     )
     argument_spec.update(_args.common_argspec(timeout=1200))
+    argument_spec.update(_args.llm_argspec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["mode"] == "serve":
         run_serve(module, module.params)
