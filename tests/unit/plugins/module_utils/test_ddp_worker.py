@@ -98,7 +98,7 @@ def free_port():
 def test_real_worker_trains_two_ranks_on_the_cpu(tmp_path):
     """Both ranks of a world of two, started the way torchrun starts them (env:// rendezvous), under
     the CPU torch venv and coverage.py, whose data pytest-cov merges into this run's report."""
-    from ansible_collections.vaultcube.demobox.plugins.modules import ddp_benchmark as M
+    from ansible_collections.vaultcube.demobox.plugins.module_utils import _ddp as D
 
     cfg = {"model": "small_cnn", "num_classes": 10, "image_size": 16, "batch_size": 4, "precision": "bf16",
            "channels_last": True, "cudnn_benchmark": True, "input_pipeline": "device", "device": "cpu", "backend": "gloo",
@@ -128,7 +128,7 @@ def test_real_worker_trains_two_ranks_on_the_cpu(tmp_path):
             assert r["window"][0] < r["window"][1] and r["wall_s"] > 0
             assert r["warmup_steps"] == 2 and r["loss_first"] > 0
     params = {"batch_size": 4, "steps": 4}
-    runs = M.analyse(result, params)
+    runs = D.analyse(result, params)
     assert runs[1]["samples_per_second"] > 0 and runs[0]["scaling_efficiency_percent"] == 100.0
 
 
