@@ -22,7 +22,7 @@ import os
 import re
 import socket
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _ddp_worker, _nvml, _proc
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _ddp_worker, _launch, _nvml, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 from ansible_collections.vaultcube.demobox.plugins.module_utils._util import PlanError, percentile
 
@@ -35,7 +35,6 @@ SAMPLE_INTERVAL = 0.2
 # in the first second of a timed window also cover the set-up before it, so they do not count.
 UTIL_SETTLE_S = 1.0
 MODEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
-HOST_PORT = re.compile(r"^\[?[A-Za-z0-9_.:-]+\]?:\d{1,5}$")
 # What torchrun's failure summary says about each failed rank.
 TORCHRUN_FAILURE = re.compile(r"rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", re.S)
 MEMORY_PATTERNS = tuple(_proc.OOM_PATTERNS) + ("can't allocate memory", "Cannot allocate memory")
@@ -81,16 +80,9 @@ def validate(params):
         return "cuda_graphs cannot be used with precision fp16 (its gradient scaler reads the GPU every step); use bf16."
     if params["cuda_graphs"] and params["compile"]:
         return "cuda_graphs and compile cannot be combined; choose one."
-    if not 0 <= params["node_rank"] < params["nnodes"]:
-        return "node_rank must be between 0 and nnodes - 1 (%d), got %d." % (params["nnodes"] - 1, params["node_rank"])
-    if not 1 <= params["master_port"] <= 65535:
-        return "master_port must be a TCP port (1-65535), got %d." % params["master_port"]
-    if params["rdzv_endpoint"] is not None and not HOST_PORT.match(params["rdzv_endpoint"]):
-        return "rdzv_endpoint must look like host:port, got '%s'." % params["rdzv_endpoint"]
-    if params["nnodes"] > 1 and not (params["rdzv_endpoint"] or params["master_addr"]):
-        return "nnodes %d needs a rendezvous: set rdzv_endpoint (host:port of a c10d rendezvous) or master_addr." % params["nnodes"]
-    if params["rdzv_endpoint"] and params["master_addr"]:
-        return "Set either rdzv_endpoint (c10d rendezvous) or master_addr (static rendezvous), not both."
+    problem = _launch.rendezvous_problem(params)
+    if problem:
+        return problem
     for key in ("min_scaling_efficiency", "min_gpu_utilization"):
         if params[key] is not None and not 0 <= params[key] <= 100:
             return "%s is a percentage (0-100), got %s." % (key, params[key])
