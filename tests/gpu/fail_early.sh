@@ -20,6 +20,8 @@ touch "$work/a-file"
 n=$(nvidia-smi -L | wc -l)
 echo "GPUs: $n; compute processes before: $(nvidia-smi --query-compute-apps=pid --format=csv,noheader | wc -l)" | tee "$OUT/fail-early.txt"
 fails=0
+# The checks this machine can run (no vLLM here) with its python, so the report directory is what is refused.
+base='"validation_checks": ["frameworks", "ddp_benchmark", "stress_gpu"], "validation_worker_python": "'"$py"'"'
 case_run() {  # case_run NAME EXTRA_VARS_JSON SENTENCE
   local log="$OUT/fail-early-$1.log" t0 t1 rc
   t0=$(date +%s%N)
@@ -38,10 +40,10 @@ case_run() {  # case_run NAME EXTRA_VARS_JSON SENTENCE
   grep -E '^\[ERROR\]' "$log" | tail -1 | cut -c1-400 | tee -a "$OUT/fail-early.txt"
 }
 case_run misspelt-check '{"validation_checks": ["frameworks", "ddp_bench"], "validation_expected_gpu_count": '"$n"'}' \
-  "value of validation_checks must be one or more of: frameworks, ddp_benchmark, vllm_bench, stress_gpu. Got no match for: ddp_bench"
-case_run report-dir-under-a-file '{"validation_report_dir": "'"$work"'/a-file/reports", "validation_expected_gpu_count": '"$n"'}' \
+  "value of validation_checks must be one or more of: frameworks, bandwidth, ddp_benchmark, vllm_bench, stress_gpu. Got no match for: ddp_bench"
+case_run report-dir-under-a-file '{"validation_report_dir": "'"$work"'/a-file/reports", "validation_expected_gpu_count": '"$n"', '"$base"'}' \
   "validation_report_dir $work/a-file/reports cannot be made on the controller"
-case_run report-dir-in-proc '{"validation_report_dir": "/proc/vaultcube-reports", "validation_expected_gpu_count": '"$n"'}' \
+case_run report-dir-in-proc '{"validation_report_dir": "/proc/vaultcube-reports", "validation_expected_gpu_count": '"$n"', '"$base"'}' \
   "validation_report_dir /proc/vaultcube-reports cannot be made on the controller"
 echo "compute processes after: $(nvidia-smi --query-compute-apps=pid --format=csv,noheader | wc -l)" | tee -a "$OUT/fail-early.txt"
 rm -rf "$work"

@@ -63,7 +63,7 @@ interrupt() {  # interrupt NAME PATTERN_OF_THE_LINE_TO_WAIT_FOR PLAYBOOK REPORT_
   kill -INT "$pid"
   wait "$pid"
   rc=$?
-  say "$name: ansible-playbook exited $rc, $(echo "$(date +%s.%N) - $t1" | bc) s after ONE SIGINT"
+  say "$name: ansible-playbook exited $rc, $(awk -v a="$(date +%s.%N)" -v b="$t1" 'BEGIN { printf "%.1f", a - b }') s after ONE SIGINT"
   sleep 2
   left=$(marked)
   say "$name: 2 s later: processes left: [${left}]"
