@@ -69,6 +69,7 @@ ARGUMENT_SPEC = dict(
     gpu_telemetry=dict(type="bool", default=True),
     gpu_facts_args=dict(type="dict", default={}),
     stop_grace=dict(type="float", default=30.0),
+    heartbeat=dict(type="path"),
     report=dict(type="dict", options=dict(
         dest=dict(type="path", required=True),
         host=dict(type="str", required=True),
@@ -205,6 +206,8 @@ class ActionModule(ActionBase):
             ticks = 0
             while True:
                 status = self._status(params["jid"], task_vars)
+                if params["heartbeat"]:  # a watchdog on the host stops the job when this goes stale
+                    self._module("ansible.builtin.command", {"argv": ["touch", "--", params["heartbeat"]]}, task_vars)
                 if status.get("finished") or (status.get("failed") and not status.get("started")):
                     self._status(params["jid"], task_vars, "cleanup")
                     self._remove_progress_file(params, task_vars)

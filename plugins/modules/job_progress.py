@@ -77,6 +77,12 @@ options:
     description: Seconds to wait for the job to end after SIGTERM before SIGKILL.
     type: float
     default: 30
+  heartbeat:
+    description:
+      - A file on the host touched at every poll, for a watchdog there that stops the job when
+        the playbook stops following it without a signal (ansible-playbook killed, the connection
+        lost); playbooks/stress.yml runs such a watchdog.
+    type: path
   report:
     description: The report written on the controller when the run is interrupted (as C(validation_report) writes it).
     type: dict

@@ -29,23 +29,27 @@ VAULTCUBE_REPORT_DIR="$out/reports" ansible-playbook vaultcube.demobox.stress -i
 ansible-playbook -i "$inv" report.yml -e "report_dir=$out/reports/localhost case=cpu csv_path=$out/stress.csv"
 grep -q "CPU test run (not a GPU result): Stressed 1 CPU worker(s)" "$out/cpu.log"
 
-# Ctrl-C on the playbook stops the burn-in: the watchdog on the host signals the run's
-# orchestrator once the playbook has stopped watching for stress_watch_grace seconds; every
-# process of the run is gone soon after, and the job's result says it was interrupted.
-setsid ansible-playbook vaultcube.demobox.stress -i "$inv" "${config[@]}" -e "{
+# Progress lines while it runs, and Ctrl-C on the playbook stops the burn-in at once (job_progress
+# signals the run's orchestrator): every process of the run is gone soon after, the job's result
+# says it was interrupted, and the report of what was measured is written, saying so.
+VAULTCUBE_REPORT_DIR="$out/reports-ctrl-c" setsid ansible-playbook vaultcube.demobox.stress -i "$inv" "${config[@]}" -e "{
   \"stress_device\": \"cpu\", \"stress_duration\": 600, \"stress_sample_interval\": 1, \"stress_matrix_size\": 128,
   \"stress_dtype\": \"fp32\", \"stress_poll\": 2, \"stress_watch_grace\": 10, \"stress_worker_python\": \"{{ vaultcube_ai_python }}\",
   \"stress_csv_path\": \"$out/ctrl-c.csv\"}" > "$out/ctrl-c.log" 2>&1 &
 pb=$!
-for _ in $(seq 300); do grep -q "Wait for the run" "$out/ctrl-c.log" && break; sleep 1; done
-grep -q "Stop: Ctrl-C here; the watchdog on the host stops the run within 10 s" "$out/ctrl-c.log"
+for _ in $(seq 300); do grep -q "Follow the run" "$out/ctrl-c.log" && break; sleep 1; done
+grep -q "Stop: Ctrl-C here (the run stops and the report of what it measured is written); should the playbook die unseen, the watchdog on the host stops the run within 10 s." "$out/ctrl-c.log"
 run=$(grep -o 'Stress run stress-[0-9T-]*' "$out/ctrl-c.log" | head -1 | cut -d' ' -f3)
 jid=$(grep -o 'async job j[0-9.]*' "$out/ctrl-c.log" | head -1 | cut -d' ' -f3)
 [ -n "$run" ] && [ -n "$jid" ]
 # Interrupt it under load (rows of the load phase in its CSV), as a user watching it would.
-for _ in $(seq 300); do grep -q '^[^,]*,[^,]*,load,' "$out/ctrl-c.csv" 2>/dev/null && break; sleep 1; done
+for _ in $(seq 300); do grep -q '^stress_gpu on localhost: load, ' "$out/ctrl-c.log" && break; sleep 1; done
+grep '^stress_gpu on localhost: load, [0-9]*s of 10m00s ([0-9]*%), [0-9.]* TFLOP/s' "$out/ctrl-c.log"
+t0=$(date +%s)
 kill -INT -- "-$pb"
 wait "$pb" || true
+echo "ansible-playbook ended $(( $(date +%s) - t0 )) s after one SIGINT"
+[ $(( $(date +%s) - t0 )) -le 60 ]
 left=1
 for _ in $(seq 180); do
   left=$(grep -lx -F -z "VAULTCUBE_STRESS_RUN=$run" /proc/[0-9]*/environ 2>/dev/null | wc -l)
@@ -54,7 +58,7 @@ for _ in $(seq 180); do
 done
 [ "$left" = 0 ]
 for _ in $(seq 60); do grep -q '"started"' ~/.ansible_async/"$jid" || break; sleep 1; done
-ansible-playbook -i "$inv" report.yml -e "job_file=$HOME/.ansible_async/$jid case=interrupted"
+ansible-playbook -i "$inv" report.yml -e "job_file=$HOME/.ansible_async/$jid case=interrupted report_dir=$out/reports-ctrl-c/localhost"
 
 # Without a GPU the real path fails, but only after its report is written.
 if ! nvidia-smi -L >/dev/null 2>&1; then
