@@ -40,7 +40,12 @@ gpu_state() {
   nvidia-smi --query-gpu=index,memory.used,utilization.gpu,power.draw --format=csv,noheader
 }
 
+# PROGRESS_STEPS picks steps (default all): validate,stress,ddp,stress-playbook
+steps=",${PROGRESS_STEPS:-validate,stress,ddp,stress-playbook},"
+want() { [[ $steps == *",$1,"* ]]; }
+
 # 1. A full validation run with progress lines.
+if want validate; then
 t0=$SECONDS
 VAULTCUBE_REPORT_DIR=$WORK/validate timeout 420 ansible-playbook vaultcube.demobox.validate -i "$inv" \
   -e "{$common, \"validation_checks\": [\"frameworks\", \"ddp_benchmark\", \"stress_gpu\"], \"validation_stress_duration\": 60, \"validation_progress_interval\": 10}" \
@@ -51,6 +56,7 @@ say "1. validate: rc=$rc in $((SECONDS - t0)) s, $lines progress lines:"
 grep -E '^(ddp_benchmark|stress_gpu) on localhost: ' "$OUT/progress-validate.log" | tee -a "$SUMMARY"
 [ "$lines" -ge 4 ] || fail=1
 cp "$WORK/validate/localhost/validation-report.md" "$OUT/progress-validate-report.md" 2>/dev/null
+fi
 
 # 2 and 3: one SIGINT mid-run.
 interrupt() {  # interrupt NAME PATTERN_OF_THE_LINE_TO_WAIT_FOR PLAYBOOK REPORT_BASENAME EXTRA_VARS
@@ -82,10 +88,24 @@ assert rep.get("interrupted") is True
 PY
   grep -E ' on localhost: ' "$log" | tee -a "$SUMMARY"
 }
-interrupt stress '^stress_gpu on localhost: load' vaultcube.demobox.validate validation-report \
+want stress && interrupt stress '^stress_gpu on localhost: load' vaultcube.demobox.validate validation-report \
   "{$common, \"validation_checks\": [\"stress_gpu\"], \"validation_stress_duration\": 600, \"validation_progress_interval\": 10}"
-interrupt validate-ddp '^ddp_benchmark on localhost: world size 1: warm-up done' vaultcube.demobox.validate validation-report \
+want ddp && interrupt validate-ddp '^ddp_benchmark on localhost: world size 1: warm-up done' vaultcube.demobox.validate validation-report \
   "{$common, \"validation_checks\": [\"ddp_benchmark\"], \"validation_ddp_steps\": 100000, \"validation_ddp_timeout\": 900, \"validation_progress_interval\": 10}"
+# 4. playbooks/stress.yml: a short burn-in with its progress lines, then one with ONE SIGINT.
+if want stress-playbook; then
+  t0=$SECONDS
+  VAULTCUBE_REPORT_DIR=$WORK/stress-playbook timeout 300 ansible-playbook vaultcube.demobox.stress -i "$inv" \
+    -e "{\"stress_duration\": 60, \"stress_poll\": 10, \"stress_worker_python\": \"$py\"}" > "$OUT/progress-stress-playbook.log" 2>&1
+  rc=$?
+  lines=$(grep -cE '^stress_gpu on localhost: ' "$OUT/progress-stress-playbook.log")
+  say "4. stress.yml 60 s: rc=$rc in $((SECONDS - t0)) s, $lines progress lines:"
+  grep -E '^stress_gpu on localhost: ' "$OUT/progress-stress-playbook.log" | tee -a "$SUMMARY"
+  [ "$rc" = 0 ] && [ "$lines" -ge 4 ] || fail=1
+  cp "$WORK/stress-playbook/localhost/stress-report.md" "$OUT/progress-stress-playbook-report.md" 2>/dev/null
+  interrupt stress-playbook-int '^stress_gpu on localhost: load' vaultcube.demobox.stress stress-report \
+    "{\"stress_duration\": 600, \"stress_poll\": 10, \"stress_worker_python\": \"$py\"}"
+fi
 say "progress: $([ $fail = 0 ] && echo 'all held' || echo 'SOMETHING DID NOT HOLD')"
 rm -rf "$WORK"
 exit $fail
