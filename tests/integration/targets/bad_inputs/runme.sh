@@ -70,7 +70,7 @@ refused() {  # refused PLAYBOOK EXTRA_VARS_JSON SENTENCE FIRST_MEASURING_TASK
 }
 gpu_facts="Read every NVIDIA GPU through NVML"
 refused validate '{"validation_checks": ["frameworks", "ddp_bench"]}' \
-  "value of validation_checks must be one or more of: frameworks, ddp_benchmark, vllm_bench, stress_gpu. Got no match for: ddp_bench" "$gpu_facts"
+  "value of validation_checks must be one or more of: frameworks, bandwidth, ddp_benchmark, vllm_bench, stress_gpu. Got no match for: ddp_bench" "$gpu_facts"
 refused validate "{\"validation_report_dir\": \"$CORPUS_DIR/not-executable/reports\"}" \
   "validation_report_dir $CORPUS_DIR/not-executable/reports cannot be made on the controller" "$gpu_facts"
 refused validate '{"validation_min_scaling_efficiency": 120}' \
