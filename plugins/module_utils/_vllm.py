@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 import inspect
 import json
 import os
+import subprocess
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc, _util, _vllm_worker
@@ -199,10 +200,30 @@ def worker_log(run, count, max_bytes=65536):
     return (_proc.tail_lines(run.stdout_path, count, max_bytes) + _proc.tail_lines(run.stderr_path, count, max_bytes))
 
 
+def _settings(params):
+    return {"gpu_memory_utilization": params["gpu_memory_utilization"], "max_model_len": params["max_model_len"],
+            "tensor_parallel_size": params["tensor_parallel_size"]}
+
+
+def import_problem(params, python):
+    """The sentence a real run would end with when ``python`` cannot import vllm (with the module's
+    ``env``, as the worker runs), or None when it can. Check mode refuses what a run would."""
+    probe = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('vllm') else 3)"
+    try:
+        proc = subprocess.run([python, "-c", probe], env=worker_environment(params), capture_output=True,
+                              timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return "The worker interpreter %s could not be asked whether it has vLLM: %s." % (python, exc)
+    if proc.returncode == 0:
+        return None
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    error = "ModuleNotFoundError: No module named 'vllm'" if proc.returncode == 3 else (lines or ["exit status %d" % proc.returncode])[-1]
+    return B.failure_sentence("import", error, lines[-20:], python, _settings(params))
+
+
 def offline_failure(params, plan, result, run, rc, phase):
     """One sentence for a worker that did not measure, or None when it did."""
-    settings = {"gpu_memory_utilization": params["gpu_memory_utilization"], "max_model_len": params["max_model_len"],
-                "tensor_parallel_size": params["tensor_parallel_size"]}
+    settings = _settings(params)
     log = worker_log(run, 80)
     if run.timed_out:
         return "The vLLM worker did not finish within its timeout of %ss (it was at '%s') and was stopped with all its " \

@@ -318,14 +318,18 @@ def run_offline(module, params):
         plan = V.plan_offline(params)
     except PlanError as exc:
         module.fail_json(msg=str(exc), changed=False)
-    if module.check_mode:
-        R.exit_with(module, V.check_mode_result(params, plan), False)
-    _args.worker_python(module)
+    python = _args.worker_python(module)
     env_extra = {}
     if params["require_gpu"]:
         env_extra, problem = V.gpu_precheck(params)
         if problem:
             module.fail_json(msg=problem, changed=False, environment=env_extra)
+    if module.check_mode:
+        # Refuse in check mode what the run would refuse: no interpreter, no GPU (above), no vLLM.
+        problem = V.import_problem(params, python)
+        if problem:
+            module.fail_json(msg=problem, changed=False)
+        R.exit_with(module, V.check_mode_result(params, plan), False)
     with _proc.work_dir("vllm") as workdir:
         result, run, rc, phase = V.run_worker(params, plan, workdir)
         problem = V.offline_failure(params, plan, result, run, rc, phase)

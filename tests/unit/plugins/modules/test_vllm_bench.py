@@ -249,12 +249,23 @@ def test_no_gpu_and_too_few_gpus(tmp_path, capsys, monkeypatch):
 
 
 def test_check_mode_says_what_it_would_run(tmp_path, capsys):
-    args = offline_args(tmp_path, _ansible_check_mode=True, worker_python="/opt/vaultcube/venv/bin/python")
+    args = offline_args(tmp_path, _ansible_check_mode=True)
     code, out = run_module(args, capsys)
     assert code == 0 and out["changed"] is False and out["passed"] is None
-    assert out["msg"] == ("Check mode: would run vLLM's offline engine under /opt/vaultcube/venv/bin/python with the llama-2-7b preset "
-                          "(meta-llama/Llama-2-7b-hf architecture, random weights), tensor_parallel_size 1: 30 prompts x 32 in / 50 out.")
+    assert out["msg"] == ("Check mode: would run vLLM's offline engine under %s with the llama-2-7b preset "
+                          "(meta-llama/Llama-2-7b-hf architecture, random weights), tensor_parallel_size 1: 30 prompts x 32 in / 50 out."
+                          % sys.executable)
     assert out["checks"][0]["status"] == "skipped" and not (tmp_path / "record.json").exists()
+
+
+def test_check_mode_refuses_what_a_run_would(tmp_path, capsys):
+    """No interpreter, no vLLM in it, no GPU: check mode says the same sentence as the run, and runs nothing."""
+    code, out = run_module(offline_args(tmp_path, _ansible_check_mode=True, worker_python=str(tmp_path / "nope")), capsys)
+    assert code == 1 and out["msg"].startswith("worker_python %s is not an executable file: " % (tmp_path / "nope"))
+    real = run_module(offline_args(tmp_path, env={"PYTHONPATH": ""}), capsys)[1]["msg"]
+    code, out = run_module(offline_args(tmp_path, _ansible_check_mode=True, env={"PYTHONPATH": ""}), capsys)
+    assert code == 1 and "vllm" in out["msg"] and out["msg"] == real
+    assert not (tmp_path / "record.json").exists()
 
 
 # --- serve mode against a real local server ----------------------------------------------------
@@ -307,10 +318,10 @@ def test_serve_check_mode(tmp_path, capsys):
 
 def test_the_old_name_python_works_and_is_deprecated(tmp_path, capsys):
     forget_deprecations()
-    args = offline_args(tmp_path, _ansible_check_mode=True, python="/opt/vaultcube/venv/bin/python")
+    args = offline_args(tmp_path, _ansible_check_mode=True, python=sys.executable)
     del args["worker_python"]
     code, out = run_module(args, capsys)
-    assert code == 0 and out["msg"].startswith("Check mode: would run vLLM's offline engine under /opt/vaultcube/venv/bin/python ")
+    assert code == 0 and out["msg"].startswith("Check mode: would run vLLM's offline engine under %s " % sys.executable)
     assert deprecations(out) == [alias_deprecated("python")]
 
 
