@@ -48,6 +48,9 @@ description:
     never inside the Ansible module process. The module measures and never changes the host.
 extends_documentation_fragment:
   - vaultcube.demobox.validation
+  - vaultcube.demobox.validation.nvml
+  - vaultcube.demobox.validation.worker
+  - vaultcube.demobox.validation.action_groups
 options:
   gpus:
     description:
@@ -141,18 +144,6 @@ options:
   max_collective_latency_us:
     description: Highest acceptable time of an all_reduce of the smallest size, in microseconds.
     type: float
-  worker_python:
-    description:
-      - Interpreter that runs the workers; it needs C(torch) (with CUDA for V(cuda)).
-        Default - C(/opt/vaultcube/venv/bin/python) when it exists, else the module's interpreter.
-    type: path
-  binding_search_paths:
-    description:
-      - Glob patterns of site-packages folders searched for C(pynvml) when the module's
-        interpreter lacks it (the limits and the topology come from NVML, read by the module).
-    type: list
-    elements: str
-    default: ['/opt/vaultcube/venv/lib/python3*/site-packages']
   timeout:
     description:
       - Seconds the whole measurement may take (probe, copies, collectives). A collective still
@@ -293,8 +284,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _bandwidth_worker, _ddp_worker, _launch, _nvml, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _bandwidth as B
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _bandwidth_worker, _ddp_worker, _launch, _nvml, _proc
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 
 THRESHOLD_KEYS = ("min_h2d", "min_d2h", "min_device_copy", "min_p2p", "min_busbw", "max_copy_latency_us",
@@ -543,11 +534,8 @@ def main():
         min_busbw=dict(type="raw"),
         max_copy_latency_us=dict(type="float"),
         max_collective_latency_us=dict(type="float"),
-        worker_python=dict(type="path"),
-        binding_search_paths=dict(type="list", elements="str", default=list(_nvml.DEFAULT_BINDING_SEARCH)),
-        timeout=dict(type="int", default=600),
-        fail_on_threshold=dict(type="bool", default=True),
     )
+    argument_spec.update(_args.common_argspec(timeout=600))
     argument_spec.update(dict((k, dict(v)) for k, v in _launch.RENDEZVOUS_ARGS.items()))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -559,9 +547,7 @@ def main():
         thresholds = parse_thresholds(params)
     except ValueError as exc:
         module.fail_json(msg=str(exc), changed=False)
-    python = params["worker_python"] or _proc.default_interpreter()
-    if not (os.path.isfile(python) and os.access(python, os.X_OK)):
-        module.fail_json(msg="worker_python %s is not an executable file." % python, changed=False)
+    python = _args.worker_python(module)
     inv = read_inventory(module, params)
     gpus = inv["gpus"]
     lims = B.limits(inv)
