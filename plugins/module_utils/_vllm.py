@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 import inspect
 import json
 import os
-import subprocess
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc, _util, _vllm_worker
@@ -209,15 +208,16 @@ def import_problem(params, python):
     """The sentence a real run would end with when ``python`` cannot import vllm (with the module's
     ``env``, as the worker runs), or None when it can. Check mode refuses what a run would."""
     probe = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('vllm') else 3)"
-    try:
-        proc = subprocess.run([python, "-c", probe], env=worker_environment(params), capture_output=True,
-                              timeout=120, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return "The worker interpreter %s could not be asked whether it has vLLM: %s." % (python, exc)
-    if proc.returncode == 0:
+    with _proc.work_dir("vllm-probe") as workdir:
+        run = _proc.ChildRun([python, "-c", probe], env=worker_environment(params), timeout=120, grace=5, workdir=workdir)
+        try:
+            rc = run.start().wait(poll_interval=0.05)
+        except OSError as exc:
+            return "The worker interpreter %s could not be asked whether it has vLLM: %s." % (python, exc)
+        lines = run.stderr_tail(20)
+    if rc == 0:
         return None
-    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-    error = "ModuleNotFoundError: No module named 'vllm'" if proc.returncode == 3 else (lines or ["exit status %d" % proc.returncode])[-1]
+    error = "ModuleNotFoundError: No module named 'vllm'" if rc == 3 else (lines or [_proc.describe_exit(rc, run.timed_out, 120)])[-1]
     return B.failure_sentence("import", error, lines[-20:], python, _settings(params))
 
 
