@@ -11,7 +11,7 @@ synthetic data made once on the GPU, DDP with its default options, cudnn.benchma
 Rank 0 prints one JSON line: world size, batch per GPU, steps, seconds of the timed steps (the
 slowest rank's), img/s = world x batch x steps / seconds, and img/s per GPU - the same definition
 ddp_benchmark uses. ``--device cpu --model small_cnn`` runs it without a GPU (gloo), only so that
-tests/gpu/ddp_benchmark.sh can be rehearsed on a machine without one.
+tests/gpu/ddp_benchmark.yml can be rehearsed on a machine without one.
 """
 
 import argparse

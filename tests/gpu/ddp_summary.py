@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, VaultCube
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Side-by-side summary of tests/gpu/ddp_benchmark.sh: the plain reference loop against the
+"""Side-by-side summary of tests/gpu/ddp_benchmark.yml: the plain reference loop against the
 ddp_benchmark module at each setting, the module's variants, and the out-of-memory check.
 
     ddp_summary.py WORKDIR OUT_PREFIX

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """The torch-free parts of the DDP worker. Its training loop runs for real in the ddp_benchmark
-integration target (CPU, gloo) and on the GPU machine (tests/gpu/ddp_benchmark.sh)."""
+integration target (CPU, gloo) and on the GPU machine (tests/gpu/ddp_benchmark.yml)."""
 import json
 import os
 import subprocess
