@@ -9,7 +9,7 @@
 #     it wrote (tables, the bus bandwidth plot, the checks).
 # The torch interpreter is the stand-in AI venv (.venv-ai, CPU torch) that scripts/test.sh makes
 # and names in tests/integration/integration_config.yml.
-set -eux
+set -euxo pipefail
 config=../../integration_config.yml
 ai_python=$(python -c 'import sys, yaml; print((yaml.safe_load(open(sys.argv[1])) or {}).get("vaultcube_ai_python") or "")' "$config" 2>/dev/null || true)
 if [ -z "$ai_python" ] || [ ! -x "$ai_python" ]; then
@@ -38,9 +38,12 @@ all:
       validation_bandwidth_device: cpu
       validation_bandwidth_collective_max_bytes: 65536
       validation_bandwidth_timeout: 240
+      validation_progress_interval: 1
 INV
 start=$(date +%s)
-VAULTCUBE_REPORT_DIR="$out/reports" ansible-playbook vaultcube.demobox.validate -i "$inv" "$@"
+VAULTCUBE_REPORT_DIR="$out/reports" ansible-playbook vaultcube.demobox.validate -i "$inv" "$@" | tee "$out/validate.log"
+# It ran in the background, followed by job_progress: a progress line per second.
+grep -E '^gpu_bandwidth on localhost: running, [0-9]+s' "$out/validate.log"
 echo "validate playbook with the bandwidth check on the CPU: $(( $(date +%s) - start ))s"
 ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$(command -v python)" \
   -e "report_dir=$out/reports/localhost" report.yml "$@"
