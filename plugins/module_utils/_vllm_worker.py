@@ -34,16 +34,35 @@ EXIT_IMPORT = 3
 EXIT_FAILED = 4
 
 
+# Where job_progress reads the phase and the last figure (the validation role sets it), as
+# ddp_benchmark's rank 0 writes it: {"phase": text, "time": s, "figure": {"value", "unit"}}.
+PROGRESS_VAR = "VAULTCUBE_PROGRESS_FILE"
+PHASE_TEXT = {"import": "importing vLLM", "engine_start": "starting the engine", "generate": "generating",
+              "quality": "quality check", "shutdown": "shutting the engine down", "exit": "done"}
+
+
 class Progress(object):
     def __init__(self, path):
         self.path = path
         self.phase = "start"
+        self.json_path = os.environ.get(PROGRESS_VAR)
+        self.figure = None
 
-    def __call__(self, phase):
-        self.phase = phase
-        if self.path:
+    def __call__(self, phase, detail=None, figure=None, unit=None):
+        changed, self.phase = phase != self.phase, phase
+        if self.path and changed:  # one line per phase
             with open(self.path, "a") as handle:
                 handle.write("%s %.3f\n" % (phase, time.time()))
+        if figure is not None:
+            self.figure = {"value": figure, "unit": unit}
+        if self.json_path:
+            data = {"phase": PHASE_TEXT.get(phase, phase) + (" %s" % detail if detail else ""), "time": time.time()}
+            if self.figure:
+                data["figure"] = self.figure
+            try:
+                write_json(self.json_path, data)
+            except OSError:
+                pass  # progress is a courtesy; the measurement goes on
 
 
 def write_json(path, data):
@@ -330,9 +349,11 @@ def main(argv):
             if max_len is not None and needed > max_len:
                 raise ValueError("workload %s needs %d tokens per request (input_len + output_len), more than "
                                  "max_model_len %d" % (workload["name"], needed, max_len))
+            progress("generate", workload["name"])
             result["workloads"].append(run_workload(
                 llm, (SamplingParams, TokensPrompt), bench, workload, spec.get("seed", 0) + 1000 * len(result["workloads"]),
                 spec.get("detokenize", True), spec.get("num_warmups", 0), vocab, special))
+            progress("generate", "%s done" % workload["name"], result["workloads"][-1].get("output_tokens_per_s"), "output tok/s")
 
         if spec.get("quality"):
             progress("quality")

@@ -87,6 +87,17 @@ def test_preset_runs_with_random_weights_and_says_so(tmp_path, capsys):
     assert not os.path.exists(os.path.dirname(kwargs["model"]))  # the private work folder is gone
 
 
+def test_the_worker_writes_its_phase_and_last_figure_for_the_progress_lines(tmp_path, capsys, monkeypatch):
+    progress = tmp_path / "progress.json"
+    monkeypatch.setenv("VAULTCUBE_PROGRESS_FILE", str(progress))
+    code, out = run_module(offline_args(tmp_path, workloads=[{"num_prompts": 4, "input_len": 8, "output_len": 4},
+                                                             {"num_prompts": 2, "input_len": 8, "output_len": 2}]), capsys)
+    assert code == 0
+    data = json.loads(progress.read_text())
+    assert data["phase"] == "done"  # the last phase, with the last workload's figure kept
+    assert data["figure"] == {"value": out["metrics"]["workloads"][1]["output_tokens_per_s"], "unit": "output tok/s"}
+
+
 def test_engine_options_reach_vllm(tmp_path, capsys):
     args = offline_args(tmp_path, attention_backend="TRITON_ATTN", enforce_eager=True, max_model_len=1024, dtype="bfloat16",
                         engine_args={"enable_prefix_caching": False, "disable_log_stats": True}, seed=7,
