@@ -488,9 +488,12 @@ def main():
     params = module.params
     if params["expected_count"] is not None and params["expected_count"] < 0:
         module.fail_json(msg="expected_count must be 0 or more, got %d." % params["expected_count"])
-    for key in ("min_pcie_gen", "min_pcie_width"):
-        if params[key] is not None and params[key] < 1:
-            module.fail_json(msg="%s must be 1 or more, got %d." % (key, params[key]))
+    for key, top in (("min_pcie_gen", 7), ("min_pcie_width", 32)):
+        if params[key] is not None and not 1 <= params[key] <= top:
+            module.fail_json(msg="%s must be from 1 to %d, got %d." % (key, top, params[key]))
+    temperature = params["max_temperature_c"]
+    if temperature is not None and not -273.15 < temperature <= 150:  # NaN fails too
+        module.fail_json(msg="max_temperature_c must be above absolute zero (-273.15 C) and at most 150 C, got %s." % temperature)
     if params["min_driver_version"] is not None and not re.match(r"^\d+(\.\d+)*$", params["min_driver_version"].strip()):
         module.fail_json(msg="min_driver_version must look like 570 or 570.124.06, got '%s'." % params["min_driver_version"])
     if params["expected_name"] is not None:

@@ -125,7 +125,11 @@ def test_missing_binding_is_count_zero_with_reason(capsys, monkeypatch):
 
 @pytest.mark.parametrize("args,msg", [
     ({"expected_count": -1}, "expected_count must be 0 or more, got -1."),
-    ({"min_pcie_gen": 0}, "min_pcie_gen must be 1 or more, got 0."),
+    ({"min_pcie_gen": 0}, "min_pcie_gen must be from 1 to 7, got 0."),
+    ({"min_pcie_gen": 99}, "min_pcie_gen must be from 1 to 7, got 99."),
+    ({"min_pcie_width": 33}, "min_pcie_width must be from 1 to 32, got 33."),
+    ({"max_temperature_c": -500}, "max_temperature_c must be above absolute zero (-273.15 C) and at most 150 C, got -500.0."),
+    ({"max_temperature_c": "nan"}, "max_temperature_c must be above absolute zero (-273.15 C) and at most 150 C, got nan."),
     ({"min_driver_version": "latest"}, "min_driver_version must look like 570 or 570.124.06, got 'latest'."),
     ({"expected_name": "RTX ("}, "expected_name is not a valid regular expression"),
     ({"expected_count": "four"}, "expected_count"),
