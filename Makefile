@@ -10,12 +10,12 @@ SRC := $(CURDIR)/build/src/ansible_collections/vaultcube/demobox
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := build/vaultcube-demobox-$(VERSION).tar.gz
 
-.PHONY: gpu-test help venv collection src demo test lint sanity unit integration release molecule test-heavy packer-validate image image-ubuntu images apt-cache clean
+.PHONY: gpu-test help venv collection src demo test lint sanity unit integration browser release molecule test-heavy packer-validate image image-ubuntu images apt-cache clean
 
 help:
 	@echo "make demo   - set up, then validate this machine and write its report under ./reports/"
 	@echo "make test   - check this machine has what the tests need (installs it as root), set up, then run"
-	@echo "              every test that fits CI (lint, sanity, unit, integration, packer, release, molecule)"
+	@echo "              every test that fits CI (lint, sanity, unit, integration, browser, packer, release, molecule)"
 	@echo "make test-heavy - the long molecule scenarios listed in README"
 	@echo "make image  - the golden image from a Debian 12 base disk (QEMU TCG, slow: docs/build-pipeline.md)"
 	@echo "make apt-cache - apt-cacher-ng on this host for image builds (then APT_PROXY=http://10.0.2.2:3142 make image)"
@@ -47,7 +47,7 @@ demo: preflight-demo collection
 test: preflight-test venv
 	@scripts/test.sh all
 
-lint sanity unit integration release molecule: venv
+lint sanity unit integration browser release molecule: venv
 	@scripts/test.sh $@
 
 test-heavy: preflight-test-heavy venv

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the project's tests by stage and prints the time of each at the end.
-#   scripts/test.sh all | lint | sanity | unit | integration | packer | release | molecule | molecule-heavy
+#   scripts/test.sh all | lint | sanity | unit | integration | browser | packer | release | molecule | molecule-heavy
 # `make test` = scripts/preflight.sh test, then `scripts/test.sh all`: everything that fits CI's budget.
 # The stage list with each stage's expected time comes first, the summary with the real ones last.
 set -euo pipefail
@@ -16,10 +16,10 @@ declare -a SUMMARY=()
 
 # Expected seconds of each stage on the 2-core development machine: the clean-clone `.ci/run` of
 # 2026-11-29 18:35 UTC (commit 80137d5, README), the HEAVY scenarios' runs (README), and this
-# script's later stages as first measured (release: 2026-12-03, load ~15).
+# script's later stages as first measured (release: 2026-12-03, load ~15; browser: 57 s, 2026-12-03, load ~5).
 declare -A EXPECTED=(
   [lint]=155 [sanity]=127 ["unit + coverage"]=171 [integration]=280 ["packer validate"]=13
-  [changelog]=20 [galaxy-importer]=90 [ansible-builder]=10 ["molecule images"]=190
+  ["browser (report)"]=60 [changelog]=20 [galaxy-importer]=90 [ansible-builder]=10 ["molecule images"]=190
   ["molecule apt_cache"]=198 ["molecule layer1"]=613 ["molecule monitoring"]=121
   ["molecule nvidia_precheck"]=201 ["molecule nvidia_repo_sources"]=273
   ["molecule base"]=364 ["molecule security"]=802 ["molecule docker"]=403 ["molecule ai_frameworks"]=328
@@ -135,6 +135,41 @@ run_integration() {
   (cd "$SRC" && ansible-test integration --python "$PYVER" --local --color no "${targets[@]}")
 }
 
+run_browser() {
+  # The HTML report as a browser shows it (tests/browser/README.md): headless Chromium, driven
+  # through its DevTools protocol, opens the reports of two validate runs on this machine (one
+  # passed, one failed; PDF requested) and the real GPU reports in docs/reports, and checks the
+  # rendered pages. Screenshots and PDFs stay in build/browser.
+  local chromium
+  chromium=$(command -v chromium || command -v chromium-browser || true)
+  if [ -z "$chromium" ]; then
+    if [ -n "${CI:-}" ]; then
+      echo "Chromium is not installed, and CI must run the browser test: apt-get install chromium fonts-dejavu-core"
+      return 1
+    fi
+    echo "SKIPPED: Chromium is not installed here (apt-get install chromium fonts-dejavu-core runs this stage)."
+    return 0
+  fi
+  make -s collection
+  sync_src
+  local out="$ROOT/build/browser" verdict count
+  rm -rf "$out" && mkdir -p "$out/runs"
+  printf 'all:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: %s\n      validation_min_driver_version: null\n' \
+    "$(command -v python)" > "$out/inventory.yml"
+  for verdict in passed failed; do
+    count=null; [ "$verdict" = failed ] && count=999
+    VAULTCUBE_REPORT_DIR="$out/runs/$verdict" ansible-playbook vaultcube.demobox.validate -i "$out/inventory.yml" \
+      -e "{\"validation_checks\": [], \"validation_expected_gpu_count\": $count, \"validation_fail_on_failure\": false,
+           \"validation_report_formats\": [\"json\", \"markdown\", \"junit\", \"html\", \"pdf\"]}" > "$out/runs/$verdict.log" 2>&1 \
+      || { cat "$out/runs/$verdict.log"; return 1; }
+    # PDF on request, made by the role through the action plugin with this Chromium
+    head -c 5 "$out/runs/$verdict/localhost/validation-report.pdf" | grep -q '%PDF-' \
+      || { echo "The $verdict run wrote no PDF report:"; cat "$out/runs/$verdict.log"; return 1; }
+  done
+  python "$ROOT/tests/browser/report_browser.py" --collection "$SRC" --out "$out" --chromium "$chromium" --hostile \
+    --json "$ROOT"/docs/reports/*/validation-report*.json --html "$out"/runs/*/localhost/validation-report.html
+}
+
 run_packer_validate() {
   # The golden image template: `packer fmt -check` and `packer validate` with the inputs
   # packer/build.sh prepares (collection from HEAD, keys, rendered user-data). No VM is started.
@@ -229,6 +264,7 @@ case "${1:-all}" in
   sanity) stage sanity run_sanity ;;
   unit) stage "unit + coverage" run_unit ;;
   integration) stage integration run_integration ;;
+  browser) stage "browser (report)" run_browser ;;
   packer) stage "packer validate" run_packer_validate ;;
   release)
     plan changelog galaxy-importer ansible-builder
@@ -245,18 +281,19 @@ case "${1:-all}" in
     run_molecule heavy ;;
   all)
     mapfile -t scen < <(molecule_scenarios light)
-    plan lint sanity "unit + coverage" integration "packer validate" changelog galaxy-importer ansible-builder \
+    plan lint sanity "unit + coverage" integration "browser (report)" "packer validate" changelog galaxy-importer ansible-builder \
       "molecule images" "${scen[@]/#/molecule }"
     stage lint run_lint
     stage sanity run_sanity
     stage "unit + coverage" run_unit
     stage integration run_integration
+    stage "browser (report)" run_browser
     stage "packer validate" run_packer_validate
     stage changelog run_changelog
     stage galaxy-importer run_galaxy_importer
     stage ansible-builder run_ansible_builder
     run_molecule light
     ;;
-  *) echo "usage: $0 all|lint|sanity|unit|integration|packer|release|molecule|molecule-heavy" >&2; exit 2 ;;
+  *) echo "usage: $0 all|lint|sanity|unit|integration|browser|packer|release|molecule|molecule-heavy" >&2; exit 2 ;;
 esac
 summary

@@ -15,7 +15,6 @@ write the report of what was measured so far.
 
 from __future__ import absolute_import, division, print_function
 
-import datetime
 import signal
 import time
 
@@ -24,6 +23,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _progress, _report
+from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
 
 display = Display()
 
@@ -76,8 +76,10 @@ ARGUMENT_SPEC = dict(
         basename=dict(type="str", default="validation-report"),
         results=dict(type="list", elements="dict", default=[]),
         formats=dict(type="list", elements="str", default=list(_report.DEFAULT_FORMATS),
-                     choices=list(_report.RENDERERS)),
+                     choices=list(_report.FORMATS)),
         metadata=dict(type="dict", default={}),
+        template_dir=dict(type="path"),
+        chromium=dict(type="str"),
     )),
 )
 
@@ -184,13 +186,12 @@ class ActionModule(ActionBase):
         return (status if status.get("finished") else {}), leftover
 
     def _write_report(self, params, entry):
+        """The report so far, written on the controller by validation_report's own writer (same
+        templates, same files). Returns its result, or None when no report was asked for."""
         spec = params["report"]
         if not spec:
             return None
-        generated = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
-        report = _report.build(list(spec["results"]) + [entry], spec["host"], generated, spec["metadata"])
-        files, dummy = _report.write(report, spec["dest"], spec["basename"], spec["formats"])
-        return files
+        return _report_render.write_report(dict(spec, results=list(spec["results"]) + [entry], mode="0644"))
 
     def run(self, tmp=None, task_vars=None):
         super(ActionModule, self).run(tmp, task_vars)
@@ -234,11 +235,16 @@ class ActionModule(ActionBase):
             entry = _progress.interrupted_entry(params["name"], reason, elapsed, params["expected_s"], last_line,
                                                 job_result if job_result.get("checks") else None)
             self._remove_progress_file(params, task_vars)
-            files = self._write_report(params, entry)
+            written = self._write_report(params, entry) or {}
             msg = entry["result"]["msg"]
             if leftover:
                 msg += " %d process(es) had to be killed with SIGKILL." % leftover
-            return dict(entry["result"], failed=True, changed=False, msg=msg, report_files=files or {},
-                        killed_after_grace=leftover)
+            if written.get("failed"):
+                msg += " The report could not be written: %s" % written["msg"]
+            out = dict(entry["result"], failed=True, changed=False, msg=msg, report_files=written.get("files") or {},
+                       killed_after_grace=leftover)
+            if written.get("warnings"):
+                out["warnings"] = written["warnings"]
+            return out
         finally:
             signals.restore()

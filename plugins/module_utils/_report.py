@@ -1,8 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, VaultCube
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Build the validation report from module results and render it as JSON, Markdown, JUnit XML
-and HTML (with inline SVG plots, so the file needs nothing else to be read).
+"""Build the validation report from module results and write its machine formats (JSON, JUnit
+XML). The formats people read (Markdown, HTML, PDF) are rendered on the controller from Jinja2
+templates (``plugins/plugin_utils/_report_render.py``); the helpers here (value text, plot
+geometry) are what those templates are given as filters.
 
 Input: a list of entries, one per module run by the ``validation`` role::
 
@@ -11,7 +13,7 @@ Input: a list of entries, one per module run by the ``validation`` role::
 
 A module result follows the contract in ``_result.py``; it may also carry ``tables``
 (``[{title, columns, rows}]``) and ``plots`` (``[{title, kind: line|bar, x_label, y_label,
-series: {name: [[x, y], ...]}}]``) that the Markdown and HTML renderings show.
+series: {name: [[x, y], ...]}}]``) that the Markdown and HTML templates show.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -150,7 +152,10 @@ def _value_text(value, unit=None):
     if value is None:
         return "-"
     if isinstance(value, float):
-        text = "%.2f" % value if abs(value) < 1000 else "{:,.1f}".format(value)
+        if value != 0 and abs(value) < 0.01:
+            text = "%.3g" % value  # a relative error of 1.3e-06 is not 0.00
+        else:
+            text = "%.2f" % value if abs(value) < 1000 else "{:,.1f}".format(value)
     elif isinstance(value, (list, tuple)):
         text = ", ".join(_value_text(v) for v in value)
     elif isinstance(value, dict):
@@ -172,10 +177,6 @@ def _threshold_text(threshold):
     return _value_text(threshold)
 
 
-def _md_cell(text):
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def _flatten(prefix, value, out):
     if isinstance(value, dict):
         for key in sorted(value):
@@ -183,71 +184,6 @@ def _flatten(prefix, value, out):
     else:
         out.append((prefix, value))
     return out
-
-
-def to_markdown(report):
-    lines = []
-    verdict = report["verdict"]
-    s = report["summary"]
-    lines.append("# Validation report: %s" % report["host"])
-    lines.append("")
-    lines.append("**%s** - %d checks: %d passed, %d failed, %d errors, %d skipped, %d reported without a threshold." % (
-        verdict, s["total"], s["passed"], s["failed"], s[ERROR], s["skipped"], s["info"]))
-    lines.append("")
-    lines.append(report["verdict_reason"])
-    lines.append("")
-    lines.append("Generated %s." % report["generated_at"])
-    meta = report.get("metadata") or {}
-    if meta:
-        lines.append("")
-        for key in sorted(meta):
-            lines.append("- %s: %s" % (key, _value_text(meta[key])))
-    if report["failures"]:
-        lines.append("")
-        lines.append("## Failures")
-        lines.append("")
-        for failure in report["failures"]:
-            lines.append("- %s" % failure)
-    lines.append("")
-    lines.append("## Checks")
-    lines.append("")
-    lines.append("| status | check | value | threshold | detail |")
-    lines.append("| --- | --- | --- | --- | --- |")
-    for check in report["checks"]:
-        lines.append("| %s | %s | %s | %s | %s |" % (
-            ICONS.get(check["status"], check["status"]), _md_cell(check["name"]),
-            _md_cell(_value_text(check.get("value"), check.get("unit"))),
-            _md_cell(_threshold_text(check.get("threshold"))), _md_cell(check.get("message") or "")))
-    for name, module in report["modules"].items():
-        lines.append("")
-        lines.append("## %s" % name)
-        lines.append("")
-        if module.get("msg"):
-            lines.append(module["msg"])
-            lines.append("")
-        for table in module.get("tables") or []:
-            lines.append("### %s" % table.get("title", "Table"))
-            lines.append("")
-            cols = table.get("columns") or []
-            lines.append("| %s |" % " | ".join(_md_cell(c) for c in cols))
-            lines.append("| %s |" % " | ".join(["---"] * len(cols)))
-            for row in table.get("rows") or []:
-                lines.append("| %s |" % " | ".join(_md_cell(_value_text(v)) for v in row))
-            lines.append("")
-        for title, data in (("Metrics", module.get("metrics")), ("Environment", module.get("environment"))):
-            flat = _flatten("", data or {}, [])
-            if not flat:
-                continue
-            lines.append("<details><summary>%s</summary>" % title)
-            lines.append("")
-            lines.append("| key | value |")
-            lines.append("| --- | --- |")
-            for key, value in flat:
-                lines.append("| %s | %s |" % (_md_cell(key), _md_cell(_value_text(value))))
-            lines.append("")
-            lines.append("</details>")
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
 
 
 def to_junit(report):
@@ -283,9 +219,9 @@ def to_junit(report):
     return "\n".join(out) + "\n"
 
 
-# --- HTML with inline SVG plots -------------------------------------------------------------
+# --- Plots: the geometry in Python, the drawing in the templates ----------------------------
 
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
 def _nice_max(value):
@@ -299,149 +235,194 @@ def _nice_max(value):
     return float(10 ** (exp + 1))
 
 
-def svg_plot(plot, width=640, height=320):
-    """Render one plot spec as an SVG string (line or bar chart)."""
-    kind = plot.get("kind", "line")
-    series = plot.get("series") or {}
-    left, right, top, bottom = 60, 20, 30, 45
-    pw, ph = width - left - right, height - top - bottom
-    # A bar chart's x values are labels (a GPU, a pair); a line chart's are numbers.
-    points = [(x if kind == "bar" else float(x), float(y)) for values in series.values() for x, y in values
-              if y is not None]
-    parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" role="img">' % (
-        width, height, width, height)]
-    parts.append('<text x="%d" y="18" font-size="14" font-weight="bold">%s</text>' % (left, escape(plot.get("title", ""))))
-    if not points:
-        parts.append('<text x="%d" y="%d">no data</text></svg>' % (left, top + ph // 2))
-        return "".join(parts)
-    ymax = _nice_max(max(p[1] for p in points))
-    ymin = min(0.0, min(p[1] for p in points))
-    if kind == "bar":
-        labels = []
-        for values in series.values():
-            for point in values:
-                x = point[0]
-                if x not in labels:
-                    labels.append(x)
-        xmin, xmax = 0.0, float(len(labels))
-    else:
-        xmin = min(p[0] for p in points)
-        xmax = max(p[0] for p in points)
-        if xmax == xmin:
-            xmax = xmin + 1.0
+def _number(value):
+    """A float for a plotted coordinate, or None for what cannot be drawn (null, NaN, text)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
-    def sx(x):
-        return left + (x - xmin) / (xmax - xmin) * pw
+
+def _nice_ticks(low, high):
+    """Round tick values (steps of 1, 2, 2.5 or 5 x 10^k) from ``low`` to ``high``, four to seven."""
+    raw = (high - low) / 6.0
+    exp = math.floor(math.log10(raw))
+    step = next(m * 10 ** exp for m in (1, 2, 2.5, 5, 10) if m * 10 ** exp >= raw)
+    first = math.ceil(low / step - 1e-9) * step
+    return [round(first + i * step, 10) for i in range(int((high - first) / step + 1e-9) + 1)]
+
+
+def _tick_labels(values):
+    """Axis labels with as many decimals as the step between ticks needs (2,500 / 0.25 / 1e-05)."""
+    step = round(min((abs(b - a) for a, b in zip(values, values[1:]) if b != a), default=1.0), 10)
+    decimals = 0
+    while decimals < 6 and not round(step * 10 ** decimals, 6).is_integer():
+        decimals += 1
+    return ["{:,.{prec}f}".format(v, prec=decimals) for v in values]
+
+
+def plot_layout(plot, width=640, height=320):
+    """Where everything of one plot spec goes, in SVG user units (a template draws it).
+
+    ``plot`` is ``{title, kind: line|bar, x_label, y_label, series: {name: [[x, y], ...]}}``.
+    The result holds plain numbers and strings only: ``frame`` (the plot area), ``yticks`` and
+    ``xticks`` (``{pos, label}``), ``lines`` (``{name, color, points, markers}``), ``bars``
+    (``{x, y, w, h, color, tip}``), ``legend`` (``{x, y, color, name}``) and ``empty`` when no
+    point can be drawn.
+    """
+    kind = plot.get("kind") or "line"
+    series = plot.get("series") or {}
+    if not isinstance(series, dict):
+        series = {}
+    names = [str(name) for name in series]
+    clean = {}
+    for name, values in series.items():
+        pts = []
+        for point in values or []:
+            if isinstance(point, (list, tuple)) and len(point) == 2 and _number(point[1]) is not None:
+                pts.append((point[0], _number(point[1])))
+        clean[str(name)] = pts
+    # The legend sits between the title and the plot area, wrapping into rows.
+    legend, lx, ly, left, right = [], 60, 36, 60, 20
+    for index, name in enumerate(names):
+        item_w = 18 + 6.5 * len(name) + 14
+        if lx + item_w > width - right and lx > left:
+            lx, ly = left, ly + 15
+        legend.append({"x": lx, "y": ly, "color": PALETTE[index % len(PALETTE)], "name": name})
+        lx += item_w
+    top = (ly + 10) if names else 30
+    bottom = 45
+    frame = {"x": left, "y": top, "w": width - left - right, "h": max(40, height - top - bottom)}
+    height = frame["y"] + frame["h"] + bottom
+    layout = {"width": width, "height": height, "title": str(plot.get("title") or ""),
+              "x_label": str(plot.get("x_label") or ""), "y_label": str(plot.get("y_label") or ""),
+              "kind": kind, "frame": frame, "legend": legend, "yticks": [], "xticks": [], "lines": [],
+              "bars": [], "empty": False}
+    ys = [y for pts in clean.values() for _x, y in pts]
+    xs = [_number(x) for pts in clean.values() for x, _y in pts]
+    if not ys or (kind != "bar" and None in xs):
+        layout["empty"] = True
+        return layout
+    ymax = _nice_max(max(ys))
+    ymin = min([0.0] + ys)
+    if ymax <= ymin:
+        ymax = ymin + 1.0
 
     def sy(y):
-        return top + ph - (y - ymin) / (ymax - ymin) * ph
+        return round(frame["y"] + frame["h"] - (y - ymin) / (ymax - ymin) * frame["h"], 1)
 
-    parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>' % (left, top, pw, ph))
-    for i in range(5):
-        yv = ymin + (ymax - ymin) * i / 4.0
-        parts.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/>' % (left, left + pw, sy(yv), sy(yv)))
-        parts.append('<text x="%d" y="%.1f" font-size="10" text-anchor="end">%s</text>' % (left - 4, sy(yv) + 3, _value_text(yv)))
-    parts.append('<text x="%d" y="%d" font-size="11" text-anchor="middle">%s</text>' % (
-        left + pw // 2, height - 8, escape(plot.get("x_label", ""))))
-    parts.append('<text x="12" y="%d" font-size="11" transform="rotate(-90 12 %d)" text-anchor="middle">%s</text>' % (
-        top + ph // 2, top + ph // 2, escape(plot.get("y_label", ""))))
-    names = list(series)
+    yvals = _nice_ticks(ymin, ymax)
+    layout["yticks"] = [{"pos": sy(v), "label": label} for v, label in zip(yvals, _tick_labels(yvals))]
     if kind == "bar":
-        group = pw / max(1.0, xmax)
-        bar_width = group * 0.8 / max(1, len(names))
+        labels = []
+        for pts in clean.values():
+            for x, _y in pts:
+                if x not in labels:
+                    labels.append(x)
+        group = frame["w"] / float(max(1, len(labels)))
+        bar_w = group * 0.8 / max(1, len(names))
         for si, name in enumerate(names):
-            color = _PALETTE[si % len(_PALETTE)]
-            for x, y in series[name]:
-                if y is None:
-                    continue
-                xi = labels.index(x)
-                x0 = left + xi * group + group * 0.1 + si * bar_width
-                parts.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %s</title></rect>' % (
-                    x0, sy(y), bar_width, max(0.0, sy(ymin) - sy(y)), color, escape(name), escape(str(x)), _value_text(y)))
-        for xi, label in enumerate(labels):
-            parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>' % (
-                left + (xi + 0.5) * group, top + ph + 14, escape(str(label))))
+            for x, y in clean[name]:
+                x0 = frame["x"] + labels.index(x) * group + group * 0.1 + si * bar_w
+                layout["bars"].append({
+                    "x": round(x0, 1), "y": min(sy(y), sy(0.0)), "w": round(bar_w, 1), "h": round(abs(sy(0.0) - sy(y)), 1),
+                    "color": PALETTE[si % len(PALETTE)], "tip": "%s %s: %s" % (name, x, _value_text(y))})
+        layout["xticks"] = [{"pos": round(frame["x"] + (i + 0.5) * group, 1), "label": str(label)}
+                            for i, label in enumerate(labels)]
+        return layout
+    xmin, xmax = min(xs), max(xs)
+    if xmax == xmin:
+        xmax = xmin + 1.0
+
+    def sx(x):
+        return round(frame["x"] + (x - xmin) / (xmax - xmin) * frame["w"], 1)
+
+    distinct = sorted(set(xs))
+    if len(distinct) <= 12 and xmax - xmin <= 16 and all(x.is_integer() for x in distinct):
+        xvals = distinct  # world sizes, GPU counts: label the values that were measured
     else:
-        for i in range(5):
-            xv = xmin + (xmax - xmin) * i / 4.0
-            parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%s</text>' % (
-                sx(xv), top + ph + 14, _value_text(xv)))
-        for si, name in enumerate(names):
-            color = _PALETTE[si % len(_PALETTE)]
-            pts = " ".join("%.1f,%.1f" % (sx(float(x)), sy(float(y))) for x, y in series[name] if y is not None)
-            parts.append('<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>' % (color, pts))
+        xvals = _nice_ticks(xmin, xmax)
+    layout["xticks"] = [{"pos": sx(v), "label": label} for v, label in zip(xvals, _tick_labels(xvals))]
     for si, name in enumerate(names):
-        color = _PALETTE[si % len(_PALETTE)]
-        lx = left + 10 + (si % 4) * 140
-        ly = top + 12 + (si // 4) * 14
-        parts.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d" font-size="11">%s</text>' % (
-            lx, ly - 9, color, lx + 14, ly, escape(name)))
-    parts.append("</svg>")
-    return "".join(parts)
+        pts = [(sx(_number(x)), sy(y)) for x, y in clean[name]]
+        layout["lines"].append({
+            "name": name, "color": PALETTE[si % len(PALETTE)],
+            "points": " ".join("%.1f,%.1f" % p for p in pts),
+            # A few points are easier to read with a dot on each.
+            "markers": [{"x": x, "y": y} for x, y in pts] if len(pts) <= 16 else []})
+    return layout
 
 
-_CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-.passed{background:#e6f4ea}.failed,.error{background:#fce8e6}.skipped{background:#f1f3f4}.info{background:#e8f0fe}
-.verdict-pass{color:#137333}.verdict-fail{color:#c5221f}details{margin:.5em 0}
-"""
-
-
-def to_html(report):
-    s = report["summary"]
-    verdict = report["verdict"]
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           "<title>Validation report: %s</title><style>%s</style></head><body>" % (escape(report["host"]), _CSS)]
-    out.append("<h1>Validation report: %s</h1>" % escape(report["host"]))
-    out.append('<p class="%s"><strong>%s</strong> - %d checks: %d passed, %d failed, %d errors, %d skipped, %d info.</p>' % (
-        "verdict-pass" if report["passed"] else "verdict-fail", verdict, s["total"], s["passed"], s["failed"],
-        s[ERROR], s["skipped"], s["info"]))
-    out.append("<p>%s</p>" % escape(report["verdict_reason"]))
-    out.append("<p>Generated %s.</p>" % escape(str(report["generated_at"])))
-    if report["failures"]:
-        out.append("<h2>Failures</h2><ul>%s</ul>" % "".join("<li>%s</li>" % escape(f) for f in report["failures"]))
-    out.append("<h2>Checks</h2><table><tr><th>status</th><th>check</th><th>value</th><th>threshold</th><th>detail</th></tr>")
-    for check in report["checks"]:
-        out.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
-            check["status"], ICONS.get(check["status"], check["status"]), escape(check["name"]),
-            escape(_value_text(check.get("value"), check.get("unit"))), escape(_threshold_text(check.get("threshold"))),
-            escape(check.get("message") or "")))
-    out.append("</table>")
-    for name, module in report["modules"].items():
-        out.append("<h2>%s</h2>" % escape(name))
-        if module.get("msg"):
-            out.append("<p>%s</p>" % escape(module["msg"]))
-        for table in module.get("tables") or []:
-            out.append("<h3>%s</h3><table><tr>%s</tr>" % (
-                escape(table.get("title", "")), "".join("<th>%s</th>" % escape(str(c)) for c in table.get("columns") or [])))
-            for row in table.get("rows") or []:
-                out.append("<tr>%s</tr>" % "".join("<td>%s</td>" % escape(_value_text(v)) for v in row))
-            out.append("</table>")
-        for plot in module.get("plots") or []:
-            out.append("<div>%s</div>" % svg_plot(plot))
-        for title, data in (("Metrics", module.get("metrics")), ("Environment", module.get("environment"))):
-            flat = _flatten("", data or {}, [])
-            if flat:
-                out.append("<details><summary>%s</summary><table>%s</table></details>" % (title, "".join(
-                    "<tr><td>%s</td><td>%s</td></tr>" % (escape(k), escape(_value_text(v))) for k, v in flat)))
-    meta = report.get("metadata") or {}
-    if meta:
-        out.append("<h2>Run</h2><table>%s</table>" % "".join(
-            "<tr><td>%s</td><td>%s</td></tr>" % (escape(k), escape(_value_text(meta[k]))) for k in sorted(meta)))
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
-
-
+# The formats rendered here, wherever this runs (the module on a host, the action on the controller).
 RENDERERS = {
     "json": ("json", to_json),
-    "markdown": ("md", to_markdown),
     "junit": ("xml", to_junit),
-    "html": ("html", to_html),
     # node_exporter's textfile collector (not among the default formats: it belongs on the host).
     "prometheus": ("prom", _prometheus.report_textfile),
 }
+# Every format and its file suffix. Markdown and HTML are rendered from the collection's Jinja2
+# templates and the PDF printed from the HTML by Chromium, all on the controller
+# (plugins/plugin_utils/_report_render.py): a module on a host has neither the templates nor Chromium.
+FORMATS = {"json": "json", "markdown": "md", "junit": "xml", "html": "html", "prometheus": "prom", "pdf": "pdf"}
+CONTROLLER_FORMATS = ("markdown", "html", "pdf")
 DEFAULT_FORMATS = ["json", "markdown", "junit", "html"]
+CONTROLLER_ONLY = ("markdown, html and pdf are rendered on the controller: write them with the task delegated to "
+                   "localhost (as the validation role does); json, junit and prometheus can be written on any host.")
+
+# The options of validation_report (the module and its action; documented in plugins/modules/validation_report.py).
+ARGUMENT_SPEC = dict(
+    results=dict(type="list", elements="dict", required=True),
+    dest=dict(type="path", required=True),
+    host=dict(type="str", required=True),
+    basename=dict(type="str", default="validation-report"),
+    formats=dict(type="list", elements="str", choices=list(FORMATS), default=DEFAULT_FORMATS),
+    metadata=dict(type="dict", default={}),
+    mode=dict(type="str", default="0644"),
+    template_dir=dict(type="path"),
+    chromium=dict(type="str"),
+)
+
+
+def check_entries(results):
+    """None, or the sentence about the first malformed entry of ``results``."""
+    for index, entry in enumerate(results):
+        if not entry.get("module"):
+            return "results[%d] has no 'module' name." % index
+        if "result" not in entry and "skipped_reason" not in entry:
+            return "results[%d] (%s) needs either 'result' or 'skipped_reason'." % (index, entry["module"])
+        if "result" in entry and not isinstance(entry["result"], dict):
+            return "results[%d] (%s): 'result' must be a module result (a dict)." % (index, entry["module"])
+    return None
+
+
+def check_options(params):
+    """(file mode as an int, None) or (None, the sentence about the first bad option)."""
+    if "/" in params["basename"] or params["basename"].strip(".") == "":
+        return None, ("basename must be a file name without a slash, such as validation-report, not '%s'."
+                      % params["basename"])
+    try:
+        mode = int(str(params["mode"]), 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o7777:
+        return None, "mode must be an octal file mode such as 0644, not %s." % params["mode"]
+    return mode, None
+
+
+def summary_msg(report):
+    s = report["summary"]
+    return "Report %s for %s: %d passed, %d failed, %d errors, %d skipped, %d info. %s" % (
+        report["verdict"], report["host"], s["passed"], s["failed"], s[ERROR], s["skipped"], s["info"],
+        report["verdict_reason"])
+
+
+def task_result(report, files, changed):
+    """What validation_report returns (the module and the action alike)."""
+    return {"changed": changed, "passed": report["passed"], "verdict": report["verdict"],
+            "verdict_reason": report["verdict_reason"], "skipped_checks": report["skipped_checks"],
+            "summary": report["summary"], "failures": report["failures"], "files": files, "report": report,
+            "msg": summary_msg(report)}
 
 
 def _same_content(path, data):
@@ -452,12 +433,31 @@ def _same_content(path, data):
         return False
 
 
+def write_file(dest, basename, path, data, mode=0o644):
+    """Write ``data`` (bytes) to ``path`` in ``dest`` atomically; False when it already held them.
+    Raises OSError (nothing half-written is left behind)."""
+    if _same_content(path, data):
+        return False
+    fd, tmp = tempfile.mkstemp(dir=dest, prefix=".%s." % basename)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.rename(tmp, path)
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True
+
+
 def write(report, dest, basename, formats, mode=0o644, dry_run=False):
-    """Write ``report`` in each of ``formats`` into ``dest`` (made if missing), each file atomically.
+    """Write ``report`` in each of ``formats`` (those of RENDERERS) into ``dest`` (made if missing).
 
     Returns (files by format, changed). A file whose content would not change is not rewritten.
-    Used by the validation_report module and by the job_progress action (the report of an
-    interrupted run). Raises OSError when ``dest`` cannot be made or written.
+    Used by the validation_report module (on the host it runs on) and by the controller's writer
+    for these formats. Raises OSError (its filename the directory or the file) when ``dest``
+    cannot be made or a file cannot be written.
     """
     files, changed = {}, False
     if not dry_run and not os.path.isdir(dest):
@@ -467,12 +467,9 @@ def write(report, dest, basename, formats, mode=0o644, dry_run=False):
         path = os.path.join(dest, "%s.%s" % (basename, suffix))
         files[fmt] = path
         data = render(report).encode("utf-8")
-        if dry_run or _same_content(path, data):
-            continue
-        fd, tmp = tempfile.mkstemp(dir=dest, prefix=".%s." % basename)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-        changed = True
+        if not dry_run:
+            try:
+                changed |= write_file(dest, basename, path, data, mode)
+            except OSError as exc:
+                raise OSError(exc.errno, exc.strerror, path)  # say which file
     return files, changed

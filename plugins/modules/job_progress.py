@@ -105,15 +105,25 @@ options:
         elements: dict
         default: []
       formats:
-        description: Formats to write.
+        description:
+          - Formats to write; Markdown and HTML from the same templates as C(validation_report), V(pdf)
+            printed by Chromium.
         type: list
         elements: str
-        choices: [json, markdown, junit, html, prometheus]
+        choices: [json, markdown, junit, html, prometheus, pdf]
         default: [json, markdown, junit, html]
       metadata:
         description: Extra facts about the run shown in the report.
         type: dict
         default: {}
+      template_dir:
+        description:
+          - Directory on the controller whose templates replace the shipped ones
+            (O(vaultcube.demobox.validation_report#module:template_dir)).
+        type: path
+      chromium:
+        description: Chromium that prints the PDF (O(vaultcube.demobox.validation_report#module:chromium)).
+        type: str
 attributes:
   check_mode:
     support: none

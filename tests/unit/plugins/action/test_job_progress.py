@@ -111,3 +111,36 @@ def test_signals_remembers_the_first_and_restores():
     finally:
         signals.restore()
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_the_interrupted_report_is_the_normal_report(tmp_path):
+    """The report of an interrupted run comes from validation_report's own writer: the same
+    templates, the same files, the interrupt shown as the error it is."""
+    from ansible_collections.vaultcube.demobox.plugins.module_utils import _progress
+    from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
+
+    entry = _progress.interrupted_entry("stress_gpu", "SIGINT", 95.2, 600, "stress_gpu on box1: load")
+    spec = {"dest": str(tmp_path / "box1"), "host": "box1", "basename": "validation-report", "results": [],
+            "formats": ["json", "markdown", "junit", "html"], "metadata": {}, "template_dir": None, "chromium": None}
+    written = J.ActionModule._write_report(None, {"report": spec}, entry)
+    assert not written.get("failed") and written["verdict"] == "FAILED"
+    assert sorted(written["files"]) == ["html", "json", "junit", "markdown"]
+    md = (tmp_path / "box1" / "validation-report.md").read_text()
+    html = (tmp_path / "box1" / "validation-report.html").read_text()
+    # What the template renders for this report, apart from the time it was made.
+    expected = _report_render.render(written["report"], "markdown")
+    assert md == expected and "Interrupted by SIGINT after 1m35s" in md
+    assert "Content-Security-Policy" in html and "Interrupted by SIGINT after 1m35s" in html
+    assert J.ActionModule._write_report(None, {"report": None}, entry) is None
+
+
+def test_an_interrupted_report_that_cannot_be_written_says_why(tmp_path):
+    from ansible_collections.vaultcube.demobox.plugins.module_utils import _progress
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    entry = _progress.interrupted_entry("stress_gpu", "SIGTERM", 3, None)
+    spec = {"dest": str(blocker / "sub"), "host": "h", "basename": "validation-report", "results": [],
+            "formats": ["json"], "metadata": {}}
+    written = J.ActionModule._write_report(None, {"report": spec}, entry)
+    assert written["failed"] and written["msg"].startswith("Cannot create the report directory %s" % (blocker / "sub"))

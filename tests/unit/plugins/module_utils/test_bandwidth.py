@@ -9,6 +9,7 @@ from fake_nvml import FakeNVML, h200, rtx5090
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _bandwidth as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _bandwidth_worker as W
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _report
+from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
 
 H200_FACTS = dict(bus_width=6144, mem_max=3201, numa=0, affinity=[0xFFFF, 0], nvlinks=18, nvlink_speed=26562)
 
@@ -279,10 +280,11 @@ def test_report_material():
         "gpu_bandwidth: bus bandwidth vs message size", "gpu_bandwidth: host <-> GPU copy bandwidth per GPU",
         "gpu_bandwidth: host <-> GPU copy bandwidth vs size", "gpu_bandwidth: GPU-to-GPU copy bandwidth (slower way)"]
     assert plots[0]["series"]["all_reduce"][-1][0] == 30.0
+    draw = _report_render.template_env().get_template("_macros.html.j2").module.plot
     for plot in plots:  # the report renders every one (bar charts have labels, not numbers, on x)
-        svg = _report.svg_plot(plot)
-        assert svg.startswith("<svg") and "no data" not in svg
-    assert "<title>peer access on 0-1: 386.50</title>" in _report.svg_plot(plots[3])
+        svg = str(draw(plot))
+        assert "<svg" in svg and "no data" not in svg and not _report.plot_layout(plot)["empty"]
+    assert "<title>peer access on 0-1: 386.50</title>" in str(draw(plots[3]))
     table = B.collective_table(coll, 2, "cuda")
     assert len(table["rows"]) == 6 and table["rows"][0][:3] == ["all_reduce", 4, "4 B"]
     fake = FakeNVML([h200(**H200_FACTS), h200(uuid="GPU-H200-1", **H200_FACTS)])

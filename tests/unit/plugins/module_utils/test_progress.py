@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _progress as G
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _report
+from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
 
 HERE = os.path.dirname(__file__)
 RECORDED_CSV = os.path.join(HERE, "..", "..", "..", "..", "docs", "reports", "h200-2gpu", "stress_gpu-telemetry.csv")
@@ -89,7 +90,7 @@ def test_interrupted_entry_keeps_what_was_measured_and_says_so():
     assert report["interrupted"] is True and report["passed"] is False
     assert report["summary"]["error"] == 1 and report["summary"]["passed"] == 1 and report["summary"]["info"] == 1
     assert report["failures"] == [result["msg"]]
-    assert "Interrupted by SIGINT" in _report.to_markdown(report)
+    assert "Interrupted by SIGINT" in _report_render.render(report, "markdown")
     assert _report.build([entry["result"] and {"module": "a", "result": {"checks": []}}], "h", "t")["interrupted"] is False
 
 
@@ -101,9 +102,9 @@ def test_interrupted_entry_without_any_result():
 
 def test_write_report_files(tmp_path):
     report = _report.build([G.interrupted_entry("x", "SIGINT", 1, None)], "h", "2026-12-03T18:00:00+00:00")
-    files, changed = _report.write(report, str(tmp_path / "new"), "r", ["json", "markdown"])
-    assert changed and sorted(os.listdir(str(tmp_path / "new"))) == ["r.json", "r.md"]
-    assert files == {"json": str(tmp_path / "new" / "r.json"), "markdown": str(tmp_path / "new" / "r.md")}
-    assert _report.write(report, str(tmp_path / "new"), "r", ["json", "markdown"]) == (files, False)
+    files, changed = _report.write(report, str(tmp_path / "new"), "r", ["json", "junit"])
+    assert changed and sorted(os.listdir(str(tmp_path / "new"))) == ["r.json", "r.xml"]
+    assert files == {"json": str(tmp_path / "new" / "r.json"), "junit": str(tmp_path / "new" / "r.xml")}
+    assert _report.write(report, str(tmp_path / "new"), "r", ["json", "junit"]) == (files, False)
     assert _report.write(report, str(tmp_path / "dry"), "r", ["json"], dry_run=True)[1] is False
     assert not os.path.exists(str(tmp_path / "dry"))

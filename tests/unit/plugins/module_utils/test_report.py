@@ -4,6 +4,15 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _report
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
+
+
+def to_markdown(rep):
+    return _report_render.render(rep, "markdown")
+
+
+def to_html(rep):
+    return _report_render.render(rep, "html")
 
 
 def gpu_result(count=2, expected=2):
@@ -74,9 +83,11 @@ def test_nothing_measured_is_not_passed_and_says_why():
     assert rep["verdict_reason"] == ("Nothing was measured: every check was skipped (ddp_benchmark: No NVIDIA GPU on "
                                      "this host (NVML: no driver); stress_gpu: Conditional result was False).")
     assert [s["check"] for s in rep["skipped_checks"]] == ["ddp_benchmark", "stress_gpu"]
-    md = _report.to_markdown(rep)
+    md = to_markdown(rep)
     assert "**NOTHING MEASURED** - 2 checks: 0 passed" in md and rep["verdict_reason"] in md
-    assert "<strong>NOTHING MEASURED</strong>" in _report.to_html(rep)
+    html = to_html(rep)
+    assert 'data-verdict="NOTHING MEASURED"' in html and ">NOTHING MEASURED</div>" in html
+    assert '<header class="verdict none"' in html and rep["verdict_reason"] in html
 
 
 def test_no_entries_is_nothing_measured():
@@ -111,7 +122,7 @@ def test_junit_escapes_markup():
 
 
 def test_markdown_has_verdict_checks_and_tables():
-    md = _report.to_markdown(report())
+    md = to_markdown(report())
     assert md.startswith("# Validation report: box1\n")
     assert "**FAILED** - 5 checks: 2 passed, 1 failed, 1 errors, 1 skipped" in md
     assert "| FAIL | ddp_benchmark.scaling_efficiency | 0.72 | >= 0.80 |" in md
@@ -121,7 +132,7 @@ def test_markdown_has_verdict_checks_and_tables():
 
 
 def test_html_is_self_contained_with_plots():
-    html = _report.to_html(report())
+    html = to_html(report())
     assert html.count("<svg") == 2
     assert "<polyline" in html and "<rect x=" in html
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
@@ -129,7 +140,9 @@ def test_html_is_self_contained_with_plots():
 
 
 def test_svg_plot_without_data():
-    assert "no data" in _report.svg_plot({"title": "t", "series": {}})
+    plot = _report_render.template_env().get_template("_macros.html.j2").module.plot
+    assert "no data" in str(plot({"title": "t", "series": {}}))
+    assert _report.plot_layout({"title": "t", "series": {"a": [[0, None], [1, float("nan")]]}})["empty"] is True
 
 
 def test_values_are_formatted():

@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
+"""The module behind the validation_report action: what it runs on a host (json, junit,
+prometheus). The action and the controller's templated formats: tests/unit/plugins/action/."""
 import json
 import os
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _report
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 from ansible_collections.vaultcube.demobox.plugins.modules import validation_report
 
@@ -22,15 +25,26 @@ def results(ok=True):
             {"module": "stress_gpu", "skipped_reason": "No NVIDIA GPU."}]
 
 
-def test_writes_every_format(tmp_path, capsys):
+HOST_FORMATS = ["json", "junit", "prometheus"]
+
+
+def test_writes_every_host_format(tmp_path, capsys):
     dest = tmp_path / "reports" / "box1"
-    code, out = run({"results": results(), "dest": str(dest), "host": "box1"}, capsys)
+    code, out = run({"results": results(), "dest": str(dest), "host": "box1", "formats": HOST_FORMATS}, capsys)
     assert code == 0 and out["changed"] is True and out["passed"] is True
-    assert sorted(os.listdir(dest)) == ["validation-report.html", "validation-report.json",
-                                        "validation-report.md", "validation-report.xml"]
+    assert sorted(os.listdir(dest)) == ["validation-report.json", "validation-report.prom", "validation-report.xml"]
     data = json.loads((dest / "validation-report.json").read_text())
     assert data["host"] == "box1" and data["summary"]["skipped"] == 1
-    assert oct(os.stat(dest / "validation-report.md").st_mode & 0o777) == "0o644"
+    assert 'vaultcube_validation_check_passed{' in (dest / "validation-report.prom").read_text()
+    assert oct(os.stat(dest / "validation-report.xml").st_mode & 0o777) == "0o644"
+    assert out["files"]["prometheus"] == str(dest / "validation-report.prom")
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "pdf"])
+def test_controller_formats_are_refused_on_a_host(tmp_path, capsys, fmt):
+    code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "formats": ["json", fmt]}, capsys)
+    assert code == 1 and out["msg"] == _report.CONTROLLER_ONLY
+    assert not (tmp_path / "r").exists()
 
 
 def test_failed_check_is_reported_not_raised(tmp_path, capsys):
@@ -42,7 +56,7 @@ def test_failed_check_is_reported_not_raised(tmp_path, capsys):
 
 def test_check_mode_writes_nothing(tmp_path, capsys):
     dest = tmp_path / "r"
-    code, out = run({"results": results(), "dest": str(dest), "host": "h", "_ansible_check_mode": True}, capsys)
+    code, out = run({"results": results(), "dest": str(dest), "host": "h", "formats": HOST_FORMATS, "_ansible_check_mode": True}, capsys)
     assert code == 0 and out["changed"] is False and not dest.exists()
     assert out["report"]["summary"]["total"] == 2
 
@@ -61,7 +75,7 @@ def test_malformed_entries_are_refused(tmp_path, capsys, entry, msg):
 def test_unwritable_destination(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, out = run({"results": results(), "dest": str(blocker / "sub"), "host": "h"}, capsys)
+    code, out = run({"results": results(), "dest": str(blocker / "sub"), "host": "h", "formats": ["json"]}, capsys)
     assert code == 1 and out["msg"].startswith("Cannot create the report directory")
 
 
@@ -76,7 +90,7 @@ def test_nothing_measured_is_not_passed(tmp_path, capsys):
 def test_unwritable_dest_is_one_sentence_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(validation_report.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(_report.tempfile, "mkstemp", refuse)
     code, out = run({"results": results(), "dest": str(tmp_path), "host": "h", "formats": ["json"]}, capsys)
     assert code == 1 and out["msg"] == "Cannot write the report %s/validation-report.json: Permission denied." % tmp_path
     assert os.listdir(tmp_path) == []
@@ -84,14 +98,14 @@ def test_unwritable_dest_is_one_sentence_and_leaves_nothing(tmp_path, capsys, mo
 
 @pytest.mark.parametrize("mode", ["rw-r--r--", "0999", "77777"])
 def test_invalid_mode_is_refused_before_writing(tmp_path, capsys, mode):
-    code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "mode": mode}, capsys)
+    code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "mode": mode, "formats": ["json"]}, capsys)
     assert code == 1 and out["msg"] == "mode must be an octal file mode such as 0644, not %s." % mode
     assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.parametrize("basename", ["../escape", "reports/x", "..", ""])
 def test_a_basename_with_a_slash_is_refused_before_writing(tmp_path, capsys, basename):
-    code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "basename": basename}, capsys)
+    code, out = run({"results": results(), "dest": str(tmp_path / "r"), "host": "h", "basename": basename, "formats": ["json"]}, capsys)
     assert code == 1
     assert out["msg"] == "basename must be a file name without a slash, such as validation-report, not '%s'." % basename
     assert not (tmp_path / "r").exists() and not (tmp_path / "escape.json").exists()
