@@ -32,7 +32,9 @@ grep -q "CPU test run (not a GPU result): Stressed 1 CPU worker(s)" "$out/cpu.lo
 # Progress lines while it runs, and Ctrl-C on the playbook stops the burn-in at once (job_progress
 # signals the run's orchestrator): every process of the run is gone soon after, the job's result
 # says it was interrupted, and the report of what was measured is written, saying so.
-VAULTCUBE_REPORT_DIR="$out/reports-ctrl-c" setsid ansible-playbook vaultcube.demobox.stress -i "$inv" "${config[@]}" -e "{
+# Unbuffered: ansible-playbook does not flush its stdout, and into a file the lines would wait for a
+# full buffer (minutes at one line per poll on a loaded machine) before the loop below sees them.
+PYTHONUNBUFFERED=1 VAULTCUBE_REPORT_DIR="$out/reports-ctrl-c" setsid ansible-playbook vaultcube.demobox.stress -i "$inv" "${config[@]}" -e "{
   \"stress_device\": \"cpu\", \"stress_duration\": 600, \"stress_sample_interval\": 1, \"stress_matrix_size\": 128,
   \"stress_dtype\": \"fp32\", \"stress_poll\": 2, \"stress_watch_grace\": 10, \"stress_worker_python\": \"{{ vaultcube_ai_python }}\",
   \"stress_csv_path\": \"$out/ctrl-c.csv\"}" > "$out/ctrl-c.log" 2>&1 &
