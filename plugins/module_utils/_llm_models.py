@@ -51,6 +51,7 @@ PRESETS = {
         "gguf_sha256": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
         "quantization": "Q4_1",
         "license": "Apache-2.0",
+        "max_position_embeddings": 8192,
     },
 }
 
@@ -86,6 +87,30 @@ def preset_name(model):
         if wanted == name or wanted in [a.lower() for a in preset["aliases"]]:
             return name
     return None
+
+
+def default_cache_dir():
+    """/var/cache/vaultcube/models for root (shared by every user of the box), else the user's cache."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return "/var/cache/vaultcube/models"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "vaultcube", "models")
+
+
+def model_options(params):
+    """(sources, cache_dir) from the model_source and model_cache_dir options; ModelError for a
+    source that does not exist or a cache folder that cannot be made."""
+    sources = [os.path.abspath(os.path.expanduser(s)) for s in (params.get("model_source") or [])]
+    for source in sources:
+        if not os.path.exists(source):
+            raise ModelError("model_source %s does not exist." % source)
+    cache_dir = os.path.abspath(os.path.expanduser(params.get("model_cache_dir") or default_cache_dir()))
+    parent = cache_dir
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ModelError("model_cache_dir %s cannot be made: %s is not a folder." % (cache_dir, parent))
+    return sources, cache_dir
 
 
 def sha256_file(path, chunk=4 * 1024 * 1024):

@@ -30,14 +30,6 @@ ENGINES = ("vllm", "transformers")
 STOP_GRACE_S = 5.0
 
 
-def default_cache_dir():
-    """/var/cache/vaultcube/models for root (shared by every user of the box), else the user's cache."""
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        return "/var/cache/vaultcube/models"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "vaultcube", "models")
-
-
 def worker_environment(params):
     """The workers' environment: vllm_bench's (offline: no Hugging Face downloads) plus ``env``."""
     return V.worker_environment(dict(params, offline=True))
@@ -69,24 +61,12 @@ def resolve_model(model):
     return {"preset": None, "folder": path, "model": model}
 
 
-def check_model_options(params):
-    """model_source and model_cache_dir, shared with vllm_bench: (sources, cache_dir)."""
-    sources = [os.path.abspath(os.path.expanduser(s)) for s in (params.get("model_source") or [])]
-    for source in sources:
-        if not os.path.exists(source):
-            raise PlanError("model_source %s does not exist." % source)
-    cache_dir = os.path.abspath(os.path.expanduser(params.get("model_cache_dir") or default_cache_dir()))
-    parent = cache_dir
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        raise PlanError("model_cache_dir %s cannot be made: %s is not a folder." % (cache_dir, parent))
-    return sources, cache_dir
-
-
 def plan(params):
     resolved = resolve_model(params["model"])
-    sources, cache_dir = check_model_options(params)
+    try:
+        sources, cache_dir = M.model_options(params)
+    except M.ModelError as exc:
+        raise PlanError(str(exc))
     quality_prompts, error = B.normalize_quality_prompts(params["quality_prompts"])
     if error:
         raise PlanError(error)
@@ -150,10 +130,10 @@ def _run(plan_, spec, timeout, env=None):
     return result, log, None
 
 
-def prepare(plan_, timeout, env=None):
-    """The converted folder of ``plan_``'s preset: (prepare dict, log, sentence or None)."""
-    spec = {"prepare": {"preset": plan_["preset"], "cache_dir": plan_["cache_dir"], "sources": plan_["sources"]}}
-    result, log, problem = _run(plan_, spec, timeout, env)
+def prepare(preset, cache_dir, sources, python, timeout, env=None):
+    """The converted folder of a real-weight preset: (prepare dict, log, sentence or None)."""
+    spec = {"prepare": {"preset": preset, "cache_dir": cache_dir, "sources": sources}}
+    result, log, problem = _run({"python": python}, spec, timeout, env)
     return (result or {}).get("prepare"), log, problem
 
 
@@ -182,6 +162,14 @@ def vllm_params(params, folder):
         "timeout": params["timeout"], "worker_python": params["worker_python"],
         "binding_search_paths": params["binding_search_paths"], "concurrency": None, "request_rate": None,
     }
+
+
+def vllm_precheck(params, python):
+    """The sentence a vLLM run would end with before it starts (no GPU, no vLLM), or None: checked
+    before the model is converted, so a box that cannot run vLLM learns it in seconds."""
+    vparams = vllm_params(params, "unused")
+    _, problem = V.gpu_precheck(vparams)
+    return problem or V.import_problem(vparams, python)
 
 
 def run_vllm(params, folder):

@@ -204,14 +204,18 @@ def main():
         plan = Q.plan(params)
     except PlanError as exc:
         module.fail_json(msg=str(exc), changed=False)
-    _args.worker_python(module)
+    python = _args.worker_python(module)
+    if "vllm" in plan["engines"]:
+        problem = Q.vllm_precheck(params, python)
+        if problem:
+            module.fail_json(msg=problem, changed=False)
     if module.check_mode:
         R.exit_with(module, Q.check_mode_result(params, plan), False)
     env = Q.worker_environment(params)
     prep = None
     folder = plan["folder"]
     if plan["preset"]:
-        prep, log, problem = Q.prepare(plan, params["timeout"], env)
+        prep, log, problem = Q.prepare(plan["preset"], plan["cache_dir"], plan["sources"], plan["python"], params["timeout"], env)
         if problem:
             module.fail_json(msg=problem, worker_log_tail=log, changed=False)
         folder = prep["folder"]
