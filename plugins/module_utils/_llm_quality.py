@@ -226,7 +226,7 @@ def result(params, plan_, prep, runs, env_extra):
     """The result contract from the runs: ``runs`` is [(engine, {items, ...})] in plan order."""
     engine, first = runs[0]
     qcheck, qsummary, qrows = B.quality_check(first["items"], params["min_quality_pass_rate"], None, PREFIX)
-    qcheck["message"] = "%s (%s)" % (qcheck["message"].rstrip("."), engine)
+    qcheck["message"] = "%s (engine %s)." % (qcheck["message"].rstrip("."), engine)
     checks = [qcheck]
     tables = [dict(B.quality_table(qrows), title="Output quality (greedy decoding, %s)" % engine)]
     metrics = {"model": plan_["model"], "model_path": (prep or {}).get("folder") or plan_["folder"], "preset": plan_["preset"],

@@ -11,6 +11,7 @@ box's python3 in its first line). Standard library only.
   demobox-chat --chat "Explain what a GPU does in two sentences."
   demobox-chat --endpoint http://10.0.0.21:8000/v1 --model my-model --max-tokens 128 ...
   demobox-chat --offline /opt/models/opt-1.3b "The capital of France is"
+  demobox-chat --offline /var/cache/vaultcube/models/smollm2-135m-instruct --chat "What is the capital of France?"
 
 Server mode (the default) streams from an OpenAI-compatible endpoint (`vllm serve` or any other):
 POST {endpoint}/completions (or /chat/completions with --chat) with "stream": true, printing each
@@ -185,10 +186,13 @@ class Offline(object):
         sys.stderr.write("demobox-chat: starting vLLM's engine for %s (this takes a minute)...\n" % model)
         self.llm = LLM(**kwargs)
 
-    def answer(self, prompt, max_tokens, temperature, out):
+    def answer(self, prompt, max_tokens, temperature, out, chat=False):
         params = self.sampling(max_tokens=max_tokens, temperature=temperature)
         start = time.perf_counter()
-        result = self.llm.generate([prompt], params, use_tqdm=False)[0].outputs[0]
+        if chat:  # the model's own chat template (an instruct model answers a question, not continues it)
+            result = self.llm.chat([{"role": "user", "content": prompt}], params, use_tqdm=False)[0].outputs[0]
+        else:
+            result = self.llm.generate([prompt], params, use_tqdm=False)[0].outputs[0]
         elapsed = time.perf_counter() - start
         out.write(result.text)
         out.flush()
@@ -251,7 +255,7 @@ def main(argv=None):
             engine = Offline(args.offline, args.load_format, args.max_model_len)
 
             def ask(prompt):
-                return engine.answer(prompt, args.max_tokens, args.temperature, out)
+                return engine.answer(prompt, args.max_tokens, args.temperature, out, args.chat)
             streamed = False
         else:
             client = Client(args.endpoint, args.api_key)

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from llm_fakes import closed_port, fake_server
+from llm_fakes import closed_port, fake_server, fake_vllm_pythonpath
 
 SCRIPT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "demo_tools", "files",
                                       "demobox_chat.py"))
@@ -70,3 +70,18 @@ def test_offline_without_vllm_says_which_python(tmp_path):
 def test_bad_endpoint_url(tmp_path):
     proc = chat(["--endpoint", "localhost:8000", "hi"], tmp_path)
     assert proc.returncode == 2 and "must look like http://127.0.0.1:8000/v1" in proc.stderr
+
+
+def test_offline_chat_uses_the_models_chat_template(tmp_path):
+    """--offline with --chat goes through vLLM's LLM.chat (the instruct model's template), without it LLM.generate."""
+    env = dict(os.environ, DEMOBOX_CHAT_CONFIG=str(tmp_path / "none.json"), PYTHONPATH=fake_vllm_pythonpath(tmp_path / "fake"),
+               FAKE_VLLM_RECORD=str(tmp_path / "record.json"),
+               FAKE_VLLM_ANSWERS=json.dumps({"<user> What is the capital of France?": "The capital of France is Paris."}))
+    (tmp_path / "config.json").write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "vocab_size": 100}))
+    for extra in (["--chat"], []):
+        proc = subprocess.run([sys.executable, SCRIPT, "--offline", str(tmp_path), "--max-tokens", "8"] + extra +
+                              ["What is the capital of France?"], capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert ("Paris" in proc.stdout) == bool(extra), proc.stdout
+        assert re.search(r"\[\d+ tokens in [\d.]+ s: [\d.]+ tokens/s\]", proc.stdout)
+
