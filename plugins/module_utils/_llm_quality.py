@@ -169,7 +169,9 @@ def vllm_precheck(params, python):
     before the model is converted, so a box that cannot run vLLM learns it in seconds."""
     vparams = vllm_params(params, "unused")
     _, problem = V.gpu_precheck(vparams)
-    return problem or V.import_problem(vparams, python)
+    if problem:
+        return problem.replace("vllm_bench's offline mode", "llm_quality's vLLM engine")
+    return V.import_problem(vparams, python)
 
 
 def run_vllm(params, folder):
