@@ -81,10 +81,9 @@ def generate(spec, result):
             output = model.generate(**encoded, max_new_tokens=spec["max_tokens"], do_sample=False, num_beams=1,
                                     pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
         gen_s += time.perf_counter() - started
+        # Like vLLM's output token_ids, these keep the end-of-sequence token generate() stopped at
+        # (the text leaves it out), so the two engines' lists compare one to one.
         ids = [int(t) for t in output[0][prompt_len:]]
-        # generate() stops at the end-of-sequence token and keeps it; vLLM leaves it out of its output.
-        if ids and ids[-1] in set(_as_list(model.generation_config.eos_token_id)):
-            ids = ids[:-1]
         tokens += len(ids)
         items.append({"prompt": item["prompt"], "expect": item["expect"],
                       "answer": tokenizer.decode(ids, skip_special_tokens=True), "token_ids": ids,
@@ -96,12 +95,6 @@ def generate(spec, result):
         "gpu_name": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,
     }
     result["environment"].update({"torch_version": torch.__version__, "transformers_version": transformers.__version__})
-
-
-def _as_list(value):
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def main(argv):
