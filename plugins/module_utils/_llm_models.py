@@ -281,7 +281,7 @@ def hf_tensor_name(name, layers):
     if name in LLAMA_TENSORS:
         return LLAMA_TENSORS[name]
     if name.startswith("blk."):
-        index, _, rest = name[4:].partition(".")
+        index, rest = (name[4:].split(".", 1) + [""])[:2]
         key = "blk.{i}." + rest
         if key in LLAMA_TENSORS and index.isdigit() and int(index) < layers:
             return LLAMA_TENSORS[key].format(i=index)

@@ -21,8 +21,8 @@ import os
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_models as M
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_quality_worker, _proc
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm as V
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm as V
 from ansible_collections.vaultcube.demobox.plugins.module_utils._util import PlanError
 
 PREFIX = "llm_quality."
@@ -168,7 +168,7 @@ def vllm_precheck(params, python):
     """The sentence a vLLM run would end with before it starts (no GPU, no vLLM), or None: checked
     before the model is converted, so a box that cannot run vLLM learns it in seconds."""
     vparams = vllm_params(params, "unused")
-    _, problem = V.gpu_precheck(vparams)
+    problem = V.gpu_precheck(vparams)[1]
     if problem:
         return problem.replace("vllm_bench's offline mode", "llm_quality's vLLM engine")
     return V.import_problem(vparams, python)
@@ -239,7 +239,7 @@ def result(params, plan_, prep, runs, env_extra):
         metrics["engines"][name]["answers"] = [{"prompt": i["prompt"], "answer": i.get("answer")} for i in run["items"]]
     if len(runs) > 1:
         other_name, other = runs[1]
-        _, osummary, orows = B.quality_check(other["items"], params["min_quality_pass_rate"], None, PREFIX)
+        osummary, orows = B.quality_check(other["items"], params["min_quality_pass_rate"], None, PREFIX)[1:]
         metrics["quality_" + other_name] = osummary
         tables.append(dict(B.quality_table(orows), title="Output quality (greedy decoding, %s)" % other_name))
         acheck, asummary, atable = agreement_check(first["items"], other["items"], (engine, other_name),
@@ -254,10 +254,10 @@ def result(params, plan_, prep, runs, env_extra):
                                        M.PRESETS[plan_["preset"]]["source"], os.path.basename(prep.get("source") or "?"),
                                        built, prep["folder"])))
     environment = dict(env_extra)
-    for name, run in runs:
-        environment.update(run.get("environment") or {})
+    for run in runs:
+        environment.update(run[1].get("environment") or {})
     environment.update(model_source="preset" if plan_["preset"] else "path", worker_python=plan_["python"],
-                       engines=[name for name, _ in runs])
+                       engines=[run[0] for run in runs])
     out = R.build_result(checks, metrics, {"min_quality_pass_rate": params["min_quality_pass_rate"],
                                            "min_token_agreement": params["min_token_agreement"]}, environment, tables=tables)
     summary = "Quality check of %s with %s: %s of %s answers right" % (

@@ -105,8 +105,8 @@ def main(argv):
         sys.path.insert(0, here)
     models = importlib.import_module("_llm_models")
     phase = phase_writer(spec.get("progress_path"))
-    result = {"ok": False, "phase": None, "error": None, "environment": {"python": sys.version.split()[0],
-                                                                          "python_executable": sys.executable}}
+    environment = {"python": sys.version.split()[0], "python_executable": sys.executable}
+    result = {"ok": False, "phase": None, "error": None, "environment": environment}
     current = "start"
     try:
         if spec.get("prepare"):
@@ -134,4 +134,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv))  # pylint: disable=ansible-bad-function

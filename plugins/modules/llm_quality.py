@@ -25,7 +25,7 @@ description:
     O(engine=transformers) with transformers on the CPU or a GPU - which is how CI checks real weights
     without a GPU.
   - O(cross_check=true) also answers with the other engine and compares the output tokens of the two
-    (greedy decoding, same weights, same tokenizer): the share of tokens that agree up to each prompt's
+    (greedy decoding, same weights, same tokenizer) - the share of tokens that agree up to each prompt's
     first difference, the prompts that are identical and where each diverges. Below
     O(min_token_agreement) the check fails with one sentence.
   - A missing preset wheel, a folder without weights or tokenizer, a worker interpreter without
@@ -109,7 +109,7 @@ attributes:
 seealso:
   - module: vaultcube.demobox.vllm_bench
 author:
-  - VaultCube
+  - VaultCube engineering (@vaultcube)
 """
 
 EXAMPLES = r"""

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 """GPU measurement for issue 20's choice: vLLM on the GGUF file itself (its GGUF loader, Q4_1 kernels)
 versus vLLM on the folder llm_quality converts it into (float16 safetensors), same machine, same run.
