@@ -80,10 +80,11 @@ class ModelError(Exception):
     """One sentence for the user: the model cannot be found or prepared."""
 
 
-def preset_name(model):
-    """The real-weight preset a model name refers to (its name or an alias, any case), else None."""
+def preset_name(model, presets=None):
+    """The preset a model name refers to (its name or an alias, any case), else None: of ``presets``
+    (a table like PRESETS; _llm_bench passes its architecture presets), by default these real-weight ones."""
     wanted = (model or "").strip().lower()
-    for name, preset in PRESETS.items():
+    for name, preset in (PRESETS if presets is None else presets).items():
         if wanted == name or wanted in [a.lower() for a in preset["aliases"]]:
             return name
     return None

@@ -179,7 +179,7 @@ def read_progress(path):
 
 def run_worker(params, plan, workdir):
     """Start the worker, wait, and return (result dict or None, ChildRun, last phase)."""
-    main_path = _proc.write_bundle(workdir, [_nvml, _proc, R, _util, B], inspect.getsource(_vllm_worker))
+    main_path = _proc.write_bundle(workdir, [_nvml, _proc, R, _util, M, B], inspect.getsource(_vllm_worker))
     llm_kwargs = dict(plan["llm_kwargs"])
     if plan["preset"]:
         llm_kwargs["model"] = B.write_preset(plan["preset"], os.path.join(workdir, "model-" + plan["preset"]))
