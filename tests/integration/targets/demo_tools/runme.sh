@@ -19,6 +19,7 @@ INV
 cat > "$dir/vars.yml" <<VARS
 demo_tools_bin_dir: $dir/bin
 demo_tools_config_dir: $dir/etc
+demo_tools_lib_dir: $dir/lib
 demo_tools_python: $py
 demo_tools_chat_max_tokens: 32
 VARS
@@ -28,10 +29,13 @@ run --check | tee "$dir/check.log"
 grep -qE "localhost +: ok=[0-9]+ +changed=[1-9]" "$dir/check.log"
 [ ! -e "$dir/bin/demobox-chat" ]                       # check mode changed nothing
 run | tee "$dir/first.log"
-grep -qE "localhost +: ok=4 +changed=3 " "$dir/first.log"
+grep -qE "localhost +: ok=6 +changed=5 " "$dir/first.log"
 run | tee "$dir/second.log"
-grep -qE "localhost +: ok=4 +changed=0 " "$dir/second.log"  # idempotent
+grep -qE "localhost +: ok=6 +changed=0 " "$dir/second.log"  # idempotent
 [ "$(head -1 "$dir/bin/demobox-chat")" = "#!$py" ] && [ -x "$dir/bin/demobox-chat" ]
+# the presets demobox-chat --offline converts: the collection's _llm_models.py, where its config says
+grep -q "\"lib_dir\": \"$dir/lib\"" "$dir/etc/demobox-chat.json"
+[ "$("$py" -c "import sys; sys.path.insert(0, '$dir/lib'); import _llm_models as m; print(m.preset_name('smollm2'))")" = smollm2-135m-instruct ]
 
 python ../vllm_bench/files/fake_openai_server.py --port-file "$dir/port" --ttft 0.05 --itl 0.01 &
 srv=$!
@@ -48,5 +52,5 @@ rc=$?
 set -e
 [ "$rc" = 2 ]
 [ "$err" = "demobox-chat: Nothing answers at http://127.0.0.1:9/v1 (connection refused): start the model server (for example \`vllm serve MODEL\`) or give --endpoint, or use --offline MODEL." ]
-ansible-playbook -i "$dir/inventory.yml" config.yml -e "config_path=$dir/etc/demobox-chat.json"
+ansible-playbook -i "$dir/inventory.yml" config.yml -e "config_path=$dir/etc/demobox-chat.json" -e "lib_dir=$dir/lib"
 echo "demo_tools: all good"
