@@ -90,4 +90,4 @@ def test_the_scan_sees_what_it_should():
     tasks = [{"name": "a", "register": "x__a", "loop_control": {"loop_var": "x__item"}},
              {"block": [{"ansible.builtin.set_fact": {"x__b": 1, "cacheable": True}, "vars": {"x__c": 2}}],
               "rescue": [{"register": "y_d"}]}]
-    assert sorted(n for _, n, _ in _tasks(tasks, "t")) == ["x__a", "x__b", "x__c", "x__item", "y_d"]
+    assert sorted(made[1] for made in _tasks(tasks, "t")) == ["x__a", "x__b", "x__c", "x__item", "y_d"]
