@@ -58,7 +58,7 @@ check_python() {
 # The stand-in AI venv (.venv-ai, torch CPU) that unit and integration tests make from python3.
 check_ai_python() {
   local want py
-  want=$(sha256sum requirements-ai-test.txt | cut -d' ' -f1)
+  want=$(cat requirements-ai-test.txt scripts/ai-venv.sh | sha256sum | cut -d' ' -f1)
   [ -x "$ROOT/.venv-ai/bin/python" ] && [ "$(cat "$ROOT/.venv-ai/.stamp" 2>/dev/null)" = "$want" ] && return 0
   py=${AI_PYTHON:-$(type -ap python3 | grep -v "^$ROOT/" | head -1)}
   [ -n "$py" ] || { need "python3 (for the AI test venv)" python3 python3-venv; return 0; }

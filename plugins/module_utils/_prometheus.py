@@ -12,7 +12,7 @@ Two writers use this file:
   ``gpu_textfile(rows, ...)`` gives per-GPU NVML telemetry named by Prometheus conventions (base
   units: celsius, watts, hertz, bytes, ratios 0-1).
 
-``write_textfile`` writes atomically (a temporary file not ending in .prom, then a rename), as
+``write_atomically`` writes atomically (a temporary file not ending in .prom, then a rename), as
 node_exporter's documentation asks, so a scrape never reads half a file. Nothing here imports
 Ansible: vaultcube-monitor imports this file from beside it.
 """
@@ -85,13 +85,26 @@ def render(families):
     return "\n".join(lines) + "\n" if lines else ""
 
 
-def write_textfile(path, text, mode=0o644):
-    """Write ``text`` to ``path`` atomically: a temporary file in the same directory, then rename."""
+def write_atomically(path, data, mode=0o644, unless_same=False):
+    """The collection's one file writer: ``data`` (text or bytes) to ``path`` through a temporary file
+    in the same directory (not ending in .prom, so node_exporter never reads half a file), then a rename.
+    ``unless_same``: leave a file that already holds ``data`` alone and return False. Returns True when
+    written; raises OSError with nothing half-written left behind. Used for the textfile collector
+    (vaultcube-monitor, the validation report's .prom) and for every report file."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if unless_same:
+        try:
+            with open(path, "rb") as handle:
+                if handle.read() == data:
+                    return False
+        except OSError:
+            pass
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path), suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, mode)
         os.rename(tmp, path)
     except BaseException:
@@ -100,6 +113,7 @@ def write_textfile(path, text, mode=0o644):
         except OSError:
             pass
         raise
+    return True
 
 
 # --- the validation report ----------------------------------------------------------------------

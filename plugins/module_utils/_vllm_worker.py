@@ -251,7 +251,9 @@ def run_quality(llm, sampling_params_cls, quality):
     outputs = llm.generate([q["prompt"] for q in quality["prompts"]], params, use_tqdm=False)
     items = []
     for item, output in zip(quality["prompts"], outputs):
-        items.append({"prompt": item["prompt"], "expect": item["expect"], "answer": output.outputs[0].text})
+        items.append({"prompt": item["prompt"], "expect": item["expect"], "answer": output.outputs[0].text,
+                      "token_ids": list(output.outputs[0].token_ids or []),
+                      "prompt_token_ids": list(getattr(output, "prompt_token_ids", None) or [])})
     return items
 
 

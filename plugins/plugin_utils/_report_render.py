@@ -33,7 +33,7 @@ from jinja2 import (
     select_autoescape,
 )
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _report
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _prometheus, _report
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE_DIR = os.path.join(COLLECTION_ROOT, "templates", "report")
@@ -240,7 +240,7 @@ def write_report(params, check_mode=False, now=None):
             if fmt == "pdf":
                 continue
             try:
-                changed |= _report.write_file(dest, basename, paths[fmt], rendered[fmt].encode("utf-8"), mode)
+                changed |= _prometheus.write_atomically(paths[fmt], rendered[fmt], mode, unless_same=True)
             except OSError as exc:
                 return {"failed": True, "msg": "Cannot write the report %s: %s." % (paths[fmt], exc.strerror or exc),
                         "detail": str(exc), "files": dict((f, paths[f]) for f in formats[:formats.index(fmt)])}
@@ -259,7 +259,7 @@ def write_report(params, check_mode=False, now=None):
                     formats.remove("pdf")
                 else:
                     with open(pdf_tmp, "rb") as handle:
-                        changed |= _report.write_file(dest, basename, paths["pdf"], handle.read(), mode)
+                        changed |= _prometheus.write_atomically(paths["pdf"], handle.read(), mode, unless_same=True)
             except OSError as exc:
                 return {"failed": True, "msg": "Cannot write the report %s: %s." % (paths["pdf"], exc.strerror or exc),
                         "detail": str(exc)}

@@ -16,7 +16,7 @@ pack() { tar -czf "$FINAL_OUT/gpu-results.tgz" -C "$OUT" . 2>/dev/null; }
 trap pack EXIT
 start=$(date +%s)
 python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/ans .whl/*.whl || exit 1
-export PYTHONPATH=/tmp/ans PATH=/tmp/ans/bin:$PATH
+export PYTHONPATH=/tmp/ans${PYTHONPATH:+:$PYTHONPATH} PATH=/tmp/ans/bin:$PATH  # keeps a vLLM bundle's /tmp/site
 export ANSIBLE_COLLECTIONS_PATH=/tmp/coll ANSIBLE_NOCOLOR=1 PYTHONUNBUFFERED=1
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 rm -rf /tmp/coll /tmp/build && mkdir -p /tmp/coll/ansible_collections /tmp/build

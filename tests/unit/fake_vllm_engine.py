@@ -16,6 +16,7 @@ PID goes to FILE.helper), FAKE_VLLM_ANSWERS (JSON {prompt: answer} for text prom
 FAKE_VLLM_NO_METRICS=1.
 """
 import argparse
+import atexit
 import json
 import os
 import signal
@@ -111,6 +112,7 @@ class LLM(object):
         _record("llm_kwargs", dict(kwargs, model=model))
         self.core_proc = subprocess.Popen([sys.executable, "-c", _CORE])
         _record("core_pid", self.core_proc.pid)
+        atexit.register(self._at_exit)  # vLLM stops its engine processes when the interpreter exits normally
         if fail == "engine_start":
             _log("Traceback (most recent call last):")
             sys.stdout.write("(EngineCore pid=%d) ERROR 11-28 10:00:01 [core.py:1] RuntimeError: Cannot find a model "
@@ -147,6 +149,16 @@ class LLM(object):
         if self.skip_tokenizer_init:
             raise ValueError("no tokenizer (skip_tokenizer_init)")
         return _Obj(all_special_ids=[0, 1, 2])
+
+    def _at_exit(self):
+        if os.environ.get("FAKE_VLLM_STUBBORN") != "1" and self.core_proc.poll() is None:
+            self.core_proc.kill()
+            self.core_proc.wait()
+
+    def chat(self, messages, sampling_params, use_tqdm=True):
+        """LLM.chat: the model's chat template around the messages (here: the roles and contents)."""
+        _record("chat", messages)
+        return self.generate([" ".join("<%s> %s" % (m["role"], m["content"]) for m in messages)], sampling_params, use_tqdm)
 
     def generate(self, prompts, sampling_params, use_tqdm=True):
         fail = os.environ.get("FAKE_VLLM_FAIL")

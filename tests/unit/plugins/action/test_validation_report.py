@@ -10,10 +10,10 @@ from unittest import mock
 import pytest
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.testing import patch_module_args
+from report_entries import MALFORMED, results
 
 from ansible_collections.vaultcube.demobox.plugins.action import validation_report
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _report
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _prometheus, _report
 from ansible_collections.vaultcube.demobox.plugins.modules import validation_report as validation_report_module
 from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
 
@@ -38,12 +38,6 @@ def run(args, check_mode=False, transport="local", calls=None):
     action._execute_module = execute_module
     out = action.run(task_vars={})
     return (1 if out.get("failed") else 0), out
-
-
-def results(ok=True):
-    checks = [R.judge_equal("gpu_facts.count", "GPU count", 2, 2 if ok else 3)]
-    return [{"module": "gpu_facts", "result": R.build_result(checks, {}, {}, {})},
-            {"module": "stress_gpu", "skipped_reason": "No NVIDIA GPU."}]
 
 
 def test_writes_every_format(tmp_path):
@@ -73,11 +67,7 @@ def test_check_mode_writes_nothing(tmp_path):
     assert out["report"]["summary"]["total"] == 2
 
 
-@pytest.mark.parametrize("entry,msg", [
-    ({"result": {}}, "results[0] has no 'module' name."),
-    ({"module": "x"}, "results[0] (x) needs either 'result' or 'skipped_reason'."),
-    ({"module": "x", "result": "oops"}, "results[0] (x): 'result' must be a module result (a dict)."),
-])
+@pytest.mark.parametrize("entry,msg", MALFORMED)
 def test_malformed_entries_are_refused(tmp_path, entry, msg):
     code, out = run({"results": [entry], "dest": str(tmp_path / "r"), "host": "h"})
     assert code == 1 and out["msg"] == msg
@@ -108,7 +98,7 @@ def test_nothing_measured_is_not_passed(tmp_path):
 def test_unwritable_dest_is_one_sentence_and_leaves_nothing(tmp_path, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(_report.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(_prometheus.tempfile, "mkstemp", refuse)
     code, out = run({"results": results(), "dest": str(tmp_path), "host": "h", "formats": ["json"]})
     assert code == 1 and out["msg"] == "Cannot write the report %s/validation-report.json: Permission denied." % tmp_path
     assert os.listdir(tmp_path) == []

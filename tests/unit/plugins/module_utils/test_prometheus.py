@@ -159,12 +159,20 @@ def test_unix_time():
     assert P.unix_time("yesterday") is None
 
 
-def test_write_textfile_is_atomic_and_leaves_no_temporary(tmp_path):
+def test_write_atomically_leaves_no_temporary(tmp_path):
     path = tmp_path / "x.prom"
-    P.write_textfile(str(path), "a 1\n")
-    P.write_textfile(str(path), "a 2\n")
+    P.write_atomically(str(path), "a 1\n")
+    P.write_atomically(str(path), "a 2\n")
     assert path.read_text() == "a 2\n" and os.listdir(str(tmp_path)) == ["x.prom"]
     assert oct(os.stat(str(path)).st_mode & 0o777) == "0o644"
+
+
+def test_write_atomically_unless_same_leaves_an_identical_file_alone(tmp_path):
+    path = tmp_path / "r.json"
+    assert P.write_atomically(str(path), b"{}", unless_same=True) is True
+    os.utime(str(path), (1, 1))
+    assert P.write_atomically(str(path), "{}", unless_same=True) is False and os.stat(str(path)).st_mtime == 1
+    assert P.write_atomically(str(path), "[]", unless_same=True) is True and path.read_text() == "[]"
 
 
 def test_report_renderer_is_registered_but_not_a_default():

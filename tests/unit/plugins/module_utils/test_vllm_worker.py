@@ -86,7 +86,8 @@ def test_quality_prompts_are_answered_greedily(fake_vllm, monkeypatch):
     quality = {"prompts": [{"prompt": "The capital of France is", "expect": ["Paris"]}], "max_tokens": 8}
     code, result = run(fake_vllm, quality=quality, detokenize=True,
                        llm_kwargs={"model": B.write_preset("opt-1.3b", str(fake_vllm / "opt")), "load_format": "auto"})
-    assert code == 0 and result["quality"] == [{"prompt": "The capital of France is", "expect": ["Paris"], "answer": " Paris."}]
+    assert code == 0 and result["quality"] == [{"prompt": "The capital of France is", "expect": ["Paris"], "answer": " Paris.",
+                                                "token_ids": list(range(8)), "prompt_token_ids": list(range(5))}]
     assert record(fake_vllm)["sampling"][-1]["temperature"] == 0.0
 
 

@@ -6,9 +6,9 @@ import os
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from report_entries import MALFORMED, results
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _report
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _result as R
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _prometheus, _report
 from ansible_collections.vaultcube.demobox.plugins.modules import validation_report
 
 
@@ -17,12 +17,6 @@ def run(args, capsys):
         with pytest.raises(SystemExit) as exc:
             validation_report.main()
     return exc.value.code, json.loads(capsys.readouterr().out)
-
-
-def results(ok=True):
-    checks = [R.judge_equal("gpu_facts.count", "GPU count", 2, 2 if ok else 3)]
-    return [{"module": "gpu_facts", "result": R.build_result(checks, {}, {}, {})},
-            {"module": "stress_gpu", "skipped_reason": "No NVIDIA GPU."}]
 
 
 HOST_FORMATS = ["json", "junit", "prometheus"]
@@ -61,11 +55,7 @@ def test_check_mode_writes_nothing(tmp_path, capsys):
     assert out["report"]["summary"]["total"] == 2
 
 
-@pytest.mark.parametrize("entry,msg", [
-    ({"result": {}}, "results[0] has no 'module' name."),
-    ({"module": "x"}, "results[0] (x) needs either 'result' or 'skipped_reason'."),
-    ({"module": "x", "result": "oops"}, "results[0] (x): 'result' must be a module result (a dict)."),
-])
+@pytest.mark.parametrize("entry,msg", MALFORMED)
 def test_malformed_entries_are_refused(tmp_path, capsys, entry, msg):
     code, out = run({"results": [entry], "dest": str(tmp_path / "r"), "host": "h"}, capsys)
     assert code == 1 and out["msg"] == msg
@@ -90,7 +80,7 @@ def test_nothing_measured_is_not_passed(tmp_path, capsys):
 def test_unwritable_dest_is_one_sentence_and_leaves_nothing(tmp_path, capsys, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
-    monkeypatch.setattr(_report.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(_prometheus.tempfile, "mkstemp", refuse)
     code, out = run({"results": results(), "dest": str(tmp_path), "host": "h", "formats": ["json"]}, capsys)
     assert code == 1 and out["msg"] == "Cannot write the report %s/validation-report.json: Permission denied." % tmp_path
     assert os.listdir(tmp_path) == []
