@@ -221,6 +221,10 @@ run_packer() {
 validate() {
   (cd "$PK" && packer fmt -check .) || die "packer fmt -check: run \`packer fmt packer/demobox.pkr.hcl\` (and plugins.pkr.hcl)."
   packer validate "${PACKER_ARGS[@]}" "$PK/demobox.pkr.hcl"
+  # The second-boot check's playbook (the layer-1 roles' verify entry points) against this collection.
+  second_boot_vars
+  ANSIBLE_CONFIG=$PK/ansible/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$WORK/collections \
+    ansible-playbook --syntax-check -i 127.0.0.1, -e "@$WORK/second-boot-vars.json" "$PK/ansible/second-boot.yml"
 }
 
 resume_keys() {  # --resume: the keys the finished build used, nothing new
@@ -234,8 +238,18 @@ second_boot() {
     echo "SKIPPED: no private key for the second-boot check (set SECOND_BOOT_KEY to one of ADMIN_KEYS' private keys)."
     return 0
   fi
-  "$PK/scripts/second-boot.sh" "$OUTDIR/vault-cube-demo-box-v$VERSION.qcow2" "$SECOND_BOOT_KEY" "$ADMIN_USER" \
+  second_boot_vars
+  SECOND_BOOT_COLLECTIONS=$WORK/collections SECOND_BOOT_EXTRA_VARS="$WORK/second-boot-vars.json${SITE_VARS:+ $(realpath "$SITE_VARS")}" \
+    "$PK/scripts/second-boot.sh" "$OUTDIR/vault-cube-demo-box-v$VERSION.qcow2" "$SECOND_BOOT_KEY" "$ADMIN_USER" \
     "$BUILD_KEY" "$OUTDIR/second-boot.json"
+}
+
+second_boot_vars() {  # the sealing pass's role variables, for the roles' verify entry points (packer/ansible/second-boot.yml)
+  "$PY" - "$ADMIN_USER" "$ADMIN_KEYS" "$WORK/second-boot-vars.json" <<'PY'
+import json, sys
+keys = [l.strip() for l in open(sys.argv[2]) if l.strip() and not l.startswith("#")]
+json.dump({"base_admin_user": sys.argv[1], "base_admin_authorized_keys": keys}, open(sys.argv[3], "w"), indent=2)
+PY
 }
 
 store() {

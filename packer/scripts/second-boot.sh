@@ -2,13 +2,20 @@
 # Boots a built image once more (on a throw-away overlay: the image itself is not changed, so its
 # sha256 stays true) and checks it as a customer would get it:
 #   packer/scripts/second-boot.sh IMAGE ADMIN_PRIVATE_KEY ADMIN_USER BUILD_PRIVATE_KEY OUT.json
-# Checks: the admin logs in with a key; passwords, root and the build key are refused; sshd's
-# effective settings; new SSH host keys and machine-id; docker is active and runs a container;
-# UFW is on; no apt proxy is left from the build. Exit 0 only when every check passed.
+# Checks what only a second boot of the image can see: the admin logs in with a key; passwords,
+# root and the build key are refused from outside; new SSH host keys and machine-id; no apt proxy
+# left from the build; no failed unit. Then the layer-1 roles' own `verify` entry points (sshd's
+# effective settings, UFW, fail2ban, unattended-upgrades, the admin, Docker running a container,
+# ...: the same tasks the molecule scenarios run) through packer/ansible/second-boot.yml, one
+# check per role (verify_base, verify_security, verify_docker). Exit 0 only when every check passed.
+# Environment: SECOND_BOOT_COLLECTIONS (the ANSIBLE_COLLECTIONS_PATH holding the vaultcube.demobox
+# the image was built from; default: ANSIBLE_COLLECTIONS_PATH), SECOND_BOOT_EXTRA_VARS (files of
+# the build's role variables, space-separated, each passed as -e @FILE).
 # QEMU: TCG (or SECOND_BOOT_ACCEL), 2 vCPUs.
 set -uo pipefail
 # shellcheck source=packer/scripts/boot-overlay.sh
 . "$(dirname "$0")/boot-overlay.sh"
+here=$(cd "$(dirname "$0")" && pwd)
 image=${1:?usage: $0 IMAGE KEY ADMIN_USER BUILD_KEY OUT.json}
 key=${2:?}; admin=${3:?}; build_key=${4:?}; out=${5:?}
 accel=${SECOND_BOOT_ACCEL:-tcg}
@@ -18,6 +25,32 @@ as_admin() { ssh "${ssh_opts[@]}" -i "$key" "$admin@127.0.0.1" "$@"; }
 check() {  # check NAME PASSED(0/1) DETAIL
   printf '%s\t%s\t%s\n' "$1" "$2" "$(echo "$3" | tr '\t\n' '  ' | cut -c1-300)" >> "$results"
   printf '%-24s %s  %s\n' "$1" "$([ "$2" = 1 ] && echo passed || echo FAILED)" "$(echo "$3" | head -1 | cut -c1-120)"
+}
+
+# The layer-1 roles' verify entry points, over SSH as the admin (become), one check per role.
+verify_roles() {
+  local roles_json=$dir/second-boot-roles.json log=$dir/second-boot-ansible.log f rc
+  local -a extra=()
+  for f in ${SECOND_BOOT_EXTRA_VARS:-}; do extra+=(-e "@$f"); done
+  if ! command -v ansible-playbook >/dev/null; then
+    check verify_roles 0 "ansible-playbook is not installed here (make venv), so the roles' verify entry points did not run"
+    return
+  fi
+  SECOND_BOOT_RESULTS=$roles_json ANSIBLE_CONFIG=$here/../ansible/ansible.cfg ANSIBLE_NOCOLOR=1 \
+    ANSIBLE_COLLECTIONS_PATH=${SECOND_BOOT_COLLECTIONS:-${ANSIBLE_COLLECTIONS_PATH:-}} ANSIBLE_SSH_CONTROL_PATH_DIR=$dir/cp \
+    ansible-playbook -i 127.0.0.1, -u "$admin" --private-key "$key" -e "ansible_port=$port" "${extra[@]}" \
+    "$here/../ansible/second-boot.yml" > "$log" 2>&1
+  rc=$?
+  cp "$log" "$(dirname "$out")/second-boot-ansible.log" 2>/dev/null
+  if [ ! -s "$roles_json" ]; then
+    check verify_roles 0 "ansible-playbook (exit $rc) recorded no role outcome: $(tail -5 "$log")"
+    return
+  fi
+  while IFS=$'\t' read -r name ok detail; do
+    check "$name" "$ok" "$detail"
+  done < <(python3 -c 'import json, sys
+for role, res in json.load(open(sys.argv[1])).items():
+    print("verify_%s\t%d\t%s" % (role, 1 if res["passed"] else 0, " ".join(str(res["detail"]).split())))' "$roles_json")
 }
 
 boot_overlay "$image" "$accel" || exit 1
@@ -40,38 +73,17 @@ else
   msg=$(ssh "${ssh_opts[@]}" -i "$build_key" "$admin@127.0.0.1" true 2>&1); rc=$?
   check build_key_refused "$([ $rc = 255 ] && echo 1 || echo 0)" "$admin with the build key: $msg"
 
-  sshd=$(as_admin sudo sshd -T 2>&1)
-  pw=$(echo "$sshd" | awk '$1=="passwordauthentication"{print $2}')
-  root=$(echo "$sshd" | awk '$1=="permitrootlogin"{print $2}')
-  kbd=$(echo "$sshd" | awk '$1=="kbdinteractiveauthentication"{print $2}')
-  kex=$(echo "$sshd" | awk '$1=="kexalgorithms"{print $2}')
-  ok=0; [ "$pw" = no ] && [ "$root" = no ] && [ "$kbd" = no ] && ! echo "$kex" | grep -q curve25519 && ok=1
-  check sshd_effective "$ok" "passwordauthentication $pw, permitrootlogin $root, kbdinteractiveauthentication $kbd, kexalgorithms $kex"
-
   hk=$(as_admin 'systemctl is-active vaultcube-ssh-hostkeys.service; sudo ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub' 2>&1)
   check host_keys_new "$(echo "$hk" | head -1 | grep -qx active && echo "$hk" | grep -q ED25519 && echo 1 || echo 0)" "$hk"
   mid=$(as_admin cat /etc/machine-id 2>&1)
   check machine_id_new "$(echo "$mid" | grep -qE '^[0-9a-f]{32}$' && echo 1 || echo 0)" "machine-id $mid"
 
-  dk=$(as_admin 'systemctl is-active docker; sudo docker version --format "server {{.Server.Version}}"' 2>&1)
-  check docker_active "$(echo "$dk" | head -1 | grep -qx active && echo 1 || echo 0)" "$dk"
-  # No registry is needed: a one-binary image made from the box's own dash and C library.
-  run=$(as_admin 'set -e; d=$(mktemp -d); cd /
-    tar -chf "$d/probe.tar" usr/bin/dash $(ldd /usr/bin/dash | grep -o "/[^ ]*" | sed "s|^/||" | sort -u)
-    sudo docker import "$d/probe.tar" vaultcube/probe:second-boot >/dev/null  # no -q: Debian 12 docker.io 20.10 lacks it
-    sudo docker run --rm vaultcube/probe:second-boot /usr/bin/dash -c "read h < /proc/sys/kernel/hostname; echo docker-runs-in-\$h"
-    sudo docker rmi -f vaultcube/probe:second-boot >/dev/null; rm -rf "$d"' 2>&1)
-  # The image holds dash and its libraries only (dash's builtins do the work); a container's host
-  # name is its short ID, so the line also shows it ran in a UTS namespace of its own.
-  check docker_run "$(echo "$run" | grep -qxE 'docker-runs-in-[0-9a-f]{12}' && echo 1 || echo 0)" "$run"
-
-  fw=$(as_admin sudo ufw status 2>&1)
-  check ufw_active "$(echo "$fw" | grep -q 'Status: active' && echo "$fw" | grep -qE '^22(/tcp)? +ALLOW' && echo 1 || echo 0)" "$fw"
   # A build through an apt cache (APT_PROXY) must not leave the box depending on the build host.
   px=$(as_admin 'apt-config dump | grep -i "::proxy" || echo "no apt proxy"' 2>&1)
   check apt_proxy_removed "$([ "$px" = "no apt proxy" ] && echo 1 || echo 0)" "$px"
   failed=$(as_admin systemctl --failed --no-legend --plain 2>&1)
   check no_failed_units "$([ -z "$failed" ] && echo 1 || echo 0)" "${failed:-none}"
+  verify_roles
   power_off "$key" "$admin"
 fi
 total_s=$(( $(date +%s) - boot_start ))

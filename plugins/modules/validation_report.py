@@ -126,7 +126,7 @@ EXAMPLES = r"""
     host: "{{ inventory_hostname }}"
     dest: /var/lib/prometheus/node-exporter
     basename: vaultcube_validation
-    results: "{{ validation_results }}"
+    results: "{{ validation__results }}"
     formats: [prometheus]
   become: true
 
@@ -134,7 +134,7 @@ EXAMPLES = r"""
   vaultcube.demobox.validation_report:
     host: "{{ inventory_hostname }}"
     dest: "{{ playbook_dir }}/reports/{{ inventory_hostname }}"
-    results: "{{ validation_results }}"
+    results: "{{ validation__results }}"
     formats: [json, markdown, junit, html, pdf]
     template_dir: "{{ playbook_dir }}/report-templates"
   delegate_to: localhost

@@ -21,17 +21,23 @@ def _readme(role):
     return open(path).read() if os.path.exists(path) else ""
 
 
+def test_every_role_is_covered():
+    # every directory under roles/ is a role with argument specs, so none escapes the checks below
+    assert ROLES == sorted(d for d in os.listdir(os.path.join(ROOT, "roles")) if os.path.isdir(os.path.join(ROOT, "roles", d)))
+    assert len(ROLES) >= 11
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_role_specs_defaults_and_readme_agree(role):
-    found = role_readme.problems(role, root=role_readme.Path(ROOT))
-    if role_readme.BEGIN not in _readme(role):  # roles without a generated README: specs vs defaults only
-        found = [p for p in found if "README" not in p]
-    assert found == []
+    # specs vs defaults, the generated sections current, one section order, results in docs/benchmarks.md
+    assert role_readme.problems(role, root=role_readme.Path(ROOT)) == []
 
 
-@pytest.mark.parametrize("role", ["base", "security", "docker", "validation"])
-def test_layer1_roles_have_generated_readmes(role):
-    assert role_readme.BEGIN in _readme(role)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_readme_is_generated(role):
+    text = _readme(role)
+    assert role_readme.BEGIN in text and role_readme.END in text
+    assert "## Entry points" in text[text.index(role_readme.BEGIN):text.index(role_readme.END)]
 
 
 def _role(tmp_path, specs, defaults, readme=None):
@@ -81,7 +87,7 @@ def test_write_then_check_is_clean(tmp_path):
     root = _role(tmp_path, SPECS, DEFAULTS, f"# demo\n\n{role_readme.BEGIN}\nold\n{role_readme.END}\n\n## License\n")
     assert any("out of date" in p for p in role_readme.problems("demo", root))
     role_readme.write("demo", root)
-    assert role_readme.problems("demo", root) == []
+    assert [p for p in role_readme.problems("demo", root) if "Role Variables section" in p] == []
     assert (root / "roles" / "demo" / "README.md").read_text().endswith("## License\n")
 
 
@@ -109,8 +115,110 @@ def test_null_default_must_not_have_a_spec_default(tmp_path):
     assert any("defaults to 'x' in the specs but None" in p for p in role_readme.problems("demo", root))
 
 
-def test_main_check_exit_codes(capsys):
+def test_main_check_exit_codes(capsys, tmp_path):
     assert role_readme.main(["--check", "base", "security", "docker"]) == 0
     assert "consistent" in capsys.readouterr().out
-    assert role_readme.main(["--check", "monitoring"]) == 1  # its README is written by hand
+    # role directories work as well as names: `role_readme.py --check roles/*`
+    assert role_readme.main(["--check"] + [os.path.join("roles", r) + "/" for r in ROLES]) == 0
+    capsys.readouterr()
+    root = _role(tmp_path, SPECS, DEFAULTS, "# vaultcube.demobox.demo\n\nWritten by hand.\n")
+    assert role_readme.main(["--check", "demo"], root=root) == 1
     assert "lacks the generated Role Variables section" in capsys.readouterr().out
+
+
+LAYOUT = """# vaultcube.demobox.demo
+
+Demo.
+
+## Requirements
+
+None.
+
+## How it chooses
+
+Like this.
+
+## Role Variables
+
+{generated}
+
+## Dependencies
+
+None.
+
+## Example Playbook
+
+```yaml
+## not a heading
+- hosts: all
+```
+
+## Tests and results
+
+Molecule `demo`. Figures: [docs/benchmarks.md](../../docs/benchmarks.md#demo-role).
+
+## License
+
+GPL-3.0-or-later
+"""
+
+
+def _layout_root(tmp_path, readme=None):
+    root = _role(tmp_path, SPECS, DEFAULTS)
+    (root / "docs").mkdir()
+    (root / "docs" / "benchmarks.md").write_text("# Benchmarks\n\n## Roles\n\n### demo (role)\n\nNothing yet.\n")
+    text = readme if readme is not None else LAYOUT.format(generated=role_readme.render("demo", root))
+    (root / "roles" / "demo" / "README.md").write_text(text)
+    return root
+
+
+def test_render_lists_every_entry_point_and_only_new_variables(tmp_path):
+    specs = SPECS + """\
+      verify:
+        short_description: Check it.
+        description: [Reads only.]
+        options:
+          demo_port:
+            type: int
+            default: 22
+            description: The C(Port) to use, see I(sshd_config).
+          demo_strict:
+            type: bool
+            default: true
+            description: Fail on any difference.
+"""
+    root = _role(tmp_path, specs, DEFAULTS + "demo_strict: true\n")
+    text = role_readme.render("demo", root)
+    assert "| `main` | `roles: [vaultcube.demobox.demo]` | Demo. |" in text
+    assert "| `verify` | `include_role: {name: vaultcube.demobox.demo, tasks_from: verify}` | Check it. |" in text
+    assert "### Entry point `verify`\n\nReads only.\n\nIt reads these variables of `main` (documented above): `demo_port`." in text
+    assert text.count("```yaml\ndemo_port: 22\n```") == 1
+    assert "```yaml\ndemo_strict: true\n```" in text
+
+
+def test_a_readme_in_the_common_shape_is_clean(tmp_path):
+    root = _layout_root(tmp_path)
+    assert role_readme.problems("demo", root) == []
+
+
+@pytest.mark.parametrize("change, sentence", [
+    (lambda t: t.replace("# vaultcube.demobox.demo", "# demo"), "must start with the title"),
+    (lambda t: t.replace("## Tests and results", "## What ran for real"), "every role README has"),
+    (lambda t: t.replace("## How it chooses\n\nLike this.\n\n", "").replace("## License", "## How it chooses\n\nLike this.\n\n## License"),
+     "belong between Requirements and Role Variables"),
+    (lambda t: t.replace("../../docs/benchmarks.md#demo-role", "../../docs/benchmarks.md"), "does not link to its results"),
+    (lambda t: t.replace("Molecule `demo`.", "Molecule `demo`, `tests/gpu/layer4.sh`."), "names tests/gpu/layer4.sh, which does not exist"),
+    (lambda t: t.replace("Molecule `demo`.", "Molecule `demo`, `tasks/verify.yml`."), "names tasks/verify.yml, which does not exist in the role"),
+])
+def test_layout_departures_are_reported(tmp_path, change, sentence):
+    root = _layout_root(tmp_path)
+    readme = root / "roles" / "demo" / "README.md"
+    readme.write_text(change(readme.read_text()))
+    found = "\n".join(role_readme.problems("demo", root))
+    assert sentence in found
+
+
+def test_a_role_without_its_benchmarks_section_is_reported(tmp_path):
+    root = _layout_root(tmp_path)
+    (root / "docs" / "benchmarks.md").write_text("# Benchmarks\n")
+    assert any("has no section '### demo (role)'" in p for p in role_readme.problems("demo", root))
