@@ -207,7 +207,7 @@ def _is_bad(way, pct, tolerance):
 
 
 def _fmt(value, unit=None):
-    text = ("%.4g" % value) if abs(value) < 1000 else "{:,.1f}".format(value)
+    text = ("%.4g" % value) if abs(value) < 10000 else "{:,.0f}".format(value)
     return text + ((" " + unit) if unit and unit != "%" else (unit or ""))
 
 
