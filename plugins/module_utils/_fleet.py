@@ -524,12 +524,14 @@ def calibrate(doc, source="median", margin_pct=10.0, date=None, previous=None):
         if row["status"] != "ok" or row["verdict"] in ("FAILED", "NOTHING MEASURED"):
             raise FleetError("%s cannot be the baseline: its validation is %s (%s)." % (
                 source, row["verdict"], row["message"].rstrip(".")))
+    passing = set(r["host"] for r in doc["hosts"] if r["status"] == "ok" and r["verdict"] not in ("FAILED", "NOTHING MEASURED"))
     figures, thresholds, rows = {}, {}, []
     for name in sorted(doc["figures"]):
         slot = doc["figures"][name]
-        if source == "median":
-            value = median(list(slot["values"].values()))
-            hosts = sorted(slot["values"])
+        if source == "median":  # hosts that passed (a failed host is no reference)
+            good = dict((h, v) for h, v in slot["values"].items() if h in passing)
+            value = median(list(good.values()))
+            hosts = sorted(good)
         else:
             value = slot["values"].get(source)
             hosts = [source]
