@@ -3,7 +3,7 @@
 # community.docker's docker connection, each running the validation (ddp_benchmark on its CPU
 # with gloo, the stand-in AI venv mounted read-only at the same path), plus a fifth host whose
 # container does not exist (unreachable). Made different on purpose:
-#   box3: limited to a quarter of a CPU (docker --cpus 0.25): its samples/s must be an outlier,
+#   box3: limited to a tenth of a CPU (docker --cpus 0.1): its samples/s must be an outlier,
 #         with the figure and the %, against the fleet median and later against the baseline;
 #   box4: Debian 13 instead of 12: the fleet report must name it under version drift (os).
 # Then calibrate from box1, validate again against that baseline (history: change since the
@@ -29,7 +29,7 @@ docker network rm "$net" >/dev/null 2>&1 || true
 docker network create "$net" >/dev/null
 for b in "${boxes[@]}"; do
   image=local/debian12-systemd; extra=()
-  [ "$b" = box3 ] && extra=(--cpus 0.25)
+  [ "$b" = box3 ] && extra=(--cpus 0.1)
   [ "$b" = box4 ] && image=local/debian13-systemd
   docker run -d --name "vaultcube-fleet-$b" --hostname "$b" --network "$net" "${extra[@]}" \
     -v "$ai_prefix:$ai_prefix:ro" -v "$ai_venv:$ai_venv:ro" "$image" sleep infinity >/dev/null
@@ -58,6 +58,8 @@ all:
     validation_ddp_timeout: 300
     validation_min_scaling_efficiency: null
     validation_report_formats: [json, markdown, junit, html]
+    # the CPUs of this machine are shared with other jobs: figures move by 10-20 % between runs
+    vaultcube_fleet_tolerance_pct: 30
   hosts:
     box1: {ansible_host: vaultcube-fleet-box1}
     box2: {ansible_host: vaultcube-fleet-box2}
@@ -83,7 +85,7 @@ grep -q "Fleet report FAILED: 5 host(s), 4 ok, 0 failed, 1 unreachable" "$out/va
 cp "$out/reports/fleet/fleet-report.json" "$out/fleet-report-first.json"
 
 # 2. calibrate from box1 (a known-good box): the group_vars file next to the inventory
-run calibrate1.log vaultcube.demobox.calibrate -l box1 -e vaultcube_calibrate_source=box1 -e vaultcube_calibrate_margin_pct=20
+run calibrate1.log vaultcube.demobox.calibrate -l box1 -e vaultcube_calibrate_source=box1 -e vaultcube_calibrate_margin_pct=40
 [ "$(cat "$out/calibrate1.log.rc")" = 0 ]
 base="$out/inventory/group_vars/all/vaultcube_baseline.yml"
 grep -q "^validation_ddp_min_throughput: " "$base"
@@ -97,7 +99,7 @@ python check_fleet.py "$out/reports/fleet/fleet-report.json" second
 cp "$out/reports/fleet/fleet-report.json" "$out/fleet-report-second.json"
 
 # 4. re-calibrate from the fleet median of the hosts that passed: it says what moved
-run calibrate2.log vaultcube.demobox.calibrate -l box1,box2 -e vaultcube_calibrate_margin_pct=20
+run calibrate2.log vaultcube.demobox.calibrate -l box1,box2 -e vaultcube_calibrate_margin_pct=40
 [ "$(cat "$out/calibrate2.log.rc")" = 0 ]
 grep -q "Moved since the previous baseline: ddp_benchmark.throughput" "$out/calibrate2.log"
 
