@@ -289,12 +289,7 @@ def changes_since(previous, current_figures, current_versions):
 def _drift(host_versions, baseline_versions):
     """Components whose version differs between hosts (or from the baseline's)."""
     drift = []
-    components = []
-    for versions_of in host_versions.values():
-        for key in versions_of:
-            if key not in components:
-                components.append(key)
-    for component in components:
+    for component in _components(host_versions):
         by_host = dict((h, v.get(component)) for h, v in host_versions.items() if v.get(component) is not None)
         if not by_host:
             continue
@@ -304,7 +299,7 @@ def _drift(host_versions, baseline_versions):
         # the most common version, ties to the baseline's, then the higher count's first seen
         expected = (baseline_versions or {}).get(component)
         if expected is None or expected not in counts:
-            expected = max(counts, key=lambda v: (counts[v], -list(by_host.values()).index(v)))
+            expected = max(counts, key=lambda v: counts[v])  # the first seen of the most common
         odd = sorted(h for h, v in by_host.items() if v != expected)
         if not odd:
             continue
@@ -314,6 +309,14 @@ def _drift(host_versions, baseline_versions):
                           component, ", ".join(odd), "runs" if len(odd) == 1 else "run",
                           " / ".join(sorted(set(by_host[h] for h in odd))), against, expected)})
     return drift
+
+
+def _components(host_versions):
+    seen = {}
+    for versions_of in host_versions.values():
+        for key in versions_of:
+            seen.setdefault(key, None)
+    return list(seen)
 
 
 def aggregate(hosts, generated_at, tolerance_pct=DEFAULT_TOLERANCE_PCT, tolerances=None, baseline=None,
@@ -414,7 +417,7 @@ def aggregate(hosts, generated_at, tolerance_pct=DEFAULT_TOLERANCE_PCT, toleranc
         "schema_version": SCHEMA_VERSION, "kind": "fleet", "generated_at": generated_at,
         "verdict": "PASSED" if passed else "FAILED", "passed": passed, "verdict_reason": reason[0].upper() + reason[1:],
         "counts": dict(counts, total=len(rows), outliers=len(outliers), drift=len(drift)),
-        "hosts": rows, "checks": checks_order, "matrix": matrix, "figures": figures, "outliers": outliers,
+        "hosts": rows, "checks": checks_order, "components": _components(host_versions), "matrix": matrix, "figures": figures, "outliers": outliers,
         "drift": drift, "baseline": {"source": baseline.get("source"), "date": baseline.get("date"),
                                      "figures": base_figures} if baseline else None,
         "tolerance_pct": default_tol, "tolerances": per_check, "metadata": metadata or {},
@@ -644,4 +647,12 @@ def change_rows(row):
     return out
 
 
-FILTERS = {"fleet_host_row": host_row, "fleet_outlier_row": outlier_row, "fleet_change_rows": change_rows}
+def change_table(rows):
+    """Every host's change rows, in host order."""
+    out = []
+    for row in rows:
+        out.extend(change_rows(row))
+    return out
+
+
+FILTERS = {"fleet_host_row": host_row, "fleet_outlier_row": outlier_row, "fleet_change_table": change_table}

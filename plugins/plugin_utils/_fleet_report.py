@@ -113,15 +113,14 @@ def write_fleet(params, check_mode=False, now=None):
         return {"failed": True, "msg": "history_keep must be 1 or more runs, not %d." % params["history_keep"]}
     try:
         entries, dirs = host_entries(params)
-        histories = dict((h, _previous_runs(d, next(e["report"] for e in entries if e["host"] == h)))
-                         for h, d in dirs.items())
+        reports = dict((e["host"], e["report"]) for e in entries)
+        histories = dict((h, _previous_runs(d, reports[h])) for h, d in dirs.items())
         doc = _fleet.aggregate(entries, generated, tolerance_pct=params["tolerance_pct"],
                                tolerances=params["tolerances"], baseline=params.get("baseline") or None,
                                histories=histories, metadata={"collection_version": collection_version(),
                                                               "hosts": len(entries)})
     except _fleet.FleetError as exc:
         return {"failed": True, "msg": str(exc)}
-    reports = dict((e["host"], e["report"]) for e in entries)
     formats = list(dict.fromkeys(params["formats"]))
     rendered = {}
     try:
