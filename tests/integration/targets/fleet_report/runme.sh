@@ -7,7 +7,10 @@
 #         with the figure and the %, against the fleet median and later against the baseline;
 #   box4: Debian 13 instead of 12: the fleet report must name it under version drift (os).
 # Then calibrate from box1, validate again against that baseline (history: change since the
-# previous run), and re-calibrate (what moved). Figures are the CPU's, never a GPU's.
+# previous run), and re-calibrate (what moved). Figures are the CPU's, never a GPU's. This
+# machine's two cores are shared with other jobs, so a figure can move several times over between
+# runs (seen: box1 96 then 27 samples/s): the tolerance is 30 % and the calibration margin 90 %,
+# and the checks are on what does not depend on the load (box3 is the slowest host of a run).
 # Set FLEET_KEEP=DIR to keep the reports (docs/reports/fleet-cpu was made so).
 set -eux
 ai=$(python -c 'import yaml,sys; print(yaml.safe_load(open("../../integration_config.yml"))["vaultcube_ai_python"])')
@@ -82,10 +85,10 @@ echo "validate, 5 hosts: $(( $(date +%s) - start ))s"
 [ "$(cat "$out/validate1.log.rc")" = 4 ]
 python check_fleet.py "$out/reports/fleet/fleet-report.json" first
 grep -q "Fleet report FAILED: 5 host(s), 4 ok, 0 failed, 1 unreachable" "$out/validate1.log"
-cp "$out/reports/fleet/fleet-report.json" "$out/fleet-report-first.json"
+cp -r "$out/reports/fleet" "$out/fleet-first"
 
 # 2. calibrate from box1 (a known-good box): the group_vars file next to the inventory
-run calibrate1.log vaultcube.demobox.calibrate -l box1 -e vaultcube_calibrate_source=box1 -e vaultcube_calibrate_margin_pct=40
+run calibrate1.log vaultcube.demobox.calibrate -l box1 -e vaultcube_calibrate_source=box1 -e vaultcube_calibrate_margin_pct=90
 [ "$(cat "$out/calibrate1.log.rc")" = 0 ]
 base="$out/inventory/group_vars/all/vaultcube_baseline.yml"
 grep -q "^validation_ddp_min_throughput: " "$base"
@@ -96,10 +99,10 @@ python -c 'import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); b=d["vaultcube_
 run validate2.log vaultcube.demobox.validate
 [ "$(cat "$out/validate2.log.rc")" = 2 ] || [ "$(cat "$out/validate2.log.rc")" = 4 ]
 python check_fleet.py "$out/reports/fleet/fleet-report.json" second
-cp "$out/reports/fleet/fleet-report.json" "$out/fleet-report-second.json"
+cp -r "$out/reports/fleet" "$out/fleet-second"
 
-# 4. re-calibrate from the fleet median of the hosts that passed: it says what moved
-run calibrate2.log vaultcube.demobox.calibrate -l box1,box2 -e vaultcube_calibrate_margin_pct=40
+# 4. re-calibrate (the median of the hosts that passed, here box1 alone): it says what moved
+run calibrate2.log vaultcube.demobox.calibrate -l box1 -e vaultcube_calibrate_margin_pct=90
 [ "$(cat "$out/calibrate2.log.rc")" = 0 ]
 grep -q "Moved since the previous baseline: ddp_benchmark.throughput" "$out/calibrate2.log"
 
