@@ -296,7 +296,7 @@ def _drift(host_versions, baseline_versions):
         counts = {}
         for value in by_host.values():
             counts[value] = counts.get(value, 0) + 1
-        # the most common version, ties to the baseline's, then the higher count's first seen
+        # the baseline's version when a host runs it, else the most common one (the first seen of a tie)
         expected = (baseline_versions or {}).get(component)
         if expected is None or expected not in counts:
             expected = max(counts, key=lambda v: counts[v])  # the first seen of the most common
@@ -341,7 +341,7 @@ def aggregate(hosts, generated_at, tolerance_pct=DEFAULT_TOLERANCE_PCT, toleranc
             raise FleetError("baseline.figures[%s] must be a number, not %r." % (name, value))
     histories = histories or {}
 
-    rows, figures, host_versions, checks_order = [], {}, {}, []
+    rows, figures, host_versions, checks_order = [], {}, {}, {}  # checks_order: a dict kept in insertion order
     matrix = {}
     for entry in hosts:
         host, report = entry["host"], entry.get("report")
@@ -357,8 +357,7 @@ def aggregate(hosts, generated_at, tolerance_pct=DEFAULT_TOLERANCE_PCT, toleranc
             ("The host wrote no report." if report is None else " ".join((report.get("failures") or [])[:3])))
         matrix[host] = {}
         for check in (report or {}).get("checks") or []:
-            if check["name"] not in checks_order:
-                checks_order.append(check["name"])
+            checks_order.setdefault(check["name"], None)
             matrix[host][check["name"]] = check["status"]
         heads = headline(report)
         for name, fig in heads.items():
@@ -417,7 +416,7 @@ def aggregate(hosts, generated_at, tolerance_pct=DEFAULT_TOLERANCE_PCT, toleranc
         "schema_version": SCHEMA_VERSION, "kind": "fleet", "generated_at": generated_at,
         "verdict": "PASSED" if passed else "FAILED", "passed": passed, "verdict_reason": reason[0].upper() + reason[1:],
         "counts": dict(counts, total=len(rows), outliers=len(outliers), drift=len(drift)),
-        "hosts": rows, "checks": checks_order, "components": _components(host_versions), "matrix": matrix, "figures": figures, "outliers": outliers,
+        "hosts": rows, "checks": list(checks_order), "components": _components(host_versions), "matrix": matrix, "figures": figures, "outliers": outliers,
         "drift": drift, "baseline": {"source": baseline.get("source"), "date": baseline.get("date"),
                                      "figures": base_figures} if baseline else None,
         "tolerance_pct": default_tol, "tolerances": per_check, "metadata": metadata or {},
