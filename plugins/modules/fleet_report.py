@@ -59,7 +59,7 @@ options:
     type: raw
     default: 10.0
   tolerances:
-    description: Per check name, a tolerance in percent that replaces O(tolerance_pct), for example V({ddp_benchmark.throughput: 5}).
+    description: "Per check name, a tolerance in percent that replaces O(tolerance_pct), for example V({ddp_benchmark.throughput: 5})."
     type: raw
     default: {}
   baseline:
