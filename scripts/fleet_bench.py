@@ -44,7 +44,7 @@ def one(size, repeat):
                   "formats": ["json", "markdown", "junit", "html"], "tolerance_pct": 10, "tolerances": {},
                   "baseline": None, "history_keep": 10, "since": None, "template_dir": None}
         times, peaks, sizes = [], [], {}
-        for _ in range(repeat):
+        for _attempt in range(repeat):
             tracemalloc.start()
             start = time.perf_counter()
             result = _fleet_report.write_fleet(params)

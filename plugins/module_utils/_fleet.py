@@ -23,6 +23,7 @@ extra_versions}``; ``report`` is the host's validation report document (``_repor
 from __future__ import absolute_import, division, print_function
 
 import json
+import math
 import os
 import re
 from xml.sax.saxutils import escape, quoteattr
@@ -85,7 +86,7 @@ def check_percent(name, value, low=0.0, high=1000.0):
         number = float(str(value).strip().rstrip("%"))
     except ValueError:
         raise FleetError("%s must be a number of percent such as 10, not '%s'." % (name, value))
-    if not low < number <= high or number != number:
+    if math.isnan(number) or not low < number <= high:
         raise FleetError("%s must be more than %g and at most %g percent, not %s." % (name, low, high, value))
     return number
 
@@ -125,7 +126,7 @@ def _number(value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     value = float(value)
-    return value if value == value and value not in (float("inf"), float("-inf")) else None
+    return value if math.isfinite(value) else None
 
 
 def direction(check):

@@ -27,7 +27,7 @@ description:
   - History - each host keeps its last O(history_keep) runs as small JSON files under
     C(<its report directory>/history/); the report shows each figure's change since the host's
     previous run.
-  - An action plugin that runs only on the controller (C(delegate_to: localhost), C(run_once)).
+  - "An action plugin that runs only on the controller (C(delegate_to: localhost), C(run_once))."
 options:
   hosts:
     description: Every host of the run (C(ansible_play_hosts_all)).
