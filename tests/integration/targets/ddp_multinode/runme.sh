@@ -16,6 +16,7 @@ out=$(mktemp -d)
 nodes=(node0 node1)
 remove() { for n in "${nodes[@]}"; do docker rm -f "vaultcube-mn-$n" >/dev/null 2>&1 || true; done; docker network rm "$net" >/dev/null 2>&1 || true; }
 cleanup() {
+  if [ -n "${play:-}" ]; then kill "$play" 2>/dev/null || true; fi  # the background play, by its id
   remove
   if [ -n "${MULTINODE_KEEP:-}" ]; then mkdir -p "$MULTINODE_KEEP" && cp -r "$out"/. "$MULTINODE_KEEP"/; fi
   rm -rf "$out"
@@ -78,13 +79,14 @@ PY
 # 2. node1 dies mid-run
 start_nodes
 set +e
-PYTHONUNBUFFERED=1 VAULTCUBE_REPORT_DIR="$out/dead" ansible-playbook -f 2 -i "$inv" vaultcube.demobox.validate -e validation_ddp_steps=5000 > "$out/dead.log" 2>&1 &
+PYTHONUNBUFFERED=1 VAULTCUBE_REPORT_DIR="$out/dead" ansible-playbook -f 2 -i "$inv" vaultcube.demobox.validate -e '{"validation_ddp_steps": 5000, "validation_ddp_world_sizes": [2]}' > "$out/dead.log" 2>&1 &
 play=$!
 set -e
 for _ in $(seq 1 120); do grep -q "world size 2: warm-up done" "$out/dead.log" && break; sleep 2; done
 grep -q "world size 2: warm-up done" "$out/dead.log"
 docker kill vaultcube-mn-node1 >/dev/null
 set +e; wait "$play"; rc=$?; set -e
+play=
 cat "$out/dead.log"
 [ "$rc" = 4 ]
 grep -q "Validation of node0 failed: The DDP benchmark lost another node of its 2-node job mid-run: rank 0 on node0 saw" "$out/dead.log"
