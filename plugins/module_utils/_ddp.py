@@ -38,6 +38,11 @@ MODEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 # What torchrun's failure summary says about each failed rank.
 TORCHRUN_FAILURE = re.compile(r"rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", re.S)
 MEMORY_PATTERNS = tuple(_proc.OOM_PATTERNS) + ("can't allocate memory", "Cannot allocate memory")
+# What a rank or torchrun says when another node of a multi-node job goes away mid-run (gloo,
+# NCCL, the c10d rendezvous store).
+PEER_LOST_PATTERNS = ("Connection closed by peer", "Connection reset by peer", "Broken pipe", "RendezvousConnectionError",
+                      "RendezvousClosedError", "remote process exited", "NCCL communicator was aborted")
+PEER_ADDRESS = re.compile(r"(?:by peer|peer) \[?([0-9A-Fa-f:.]+?)\]?:(\d+)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -446,6 +451,15 @@ def failure_message(run, rc, out_dir, params, plan):
         where = "GPU" if plan["device"] == "cuda" else "host"
         return ("The DDP benchmark ran out of %s memory at batch size %d per %s (%s); lower batch_size or image_size.%s" % (
             where, params["batch_size"], "GPU" if plan["device"] == "cuda" else "process", _short(what), leftover))
+    text = "\n".join(error_lines + tail + [str(e.get("sentence") or "") for e in errors])
+    lost = [p for p in PEER_LOST_PATTERNS if p in text]
+    if plan.get("nnodes", 1) > 1 and lost:
+        peer = PEER_ADDRESS.search(text)
+        where = ("rank %s on %s" % (errors[0]["rank"], errors[0].get("host"))) if errors else "this node's launcher"
+        return ("The DDP benchmark lost another node of its %d-node job mid-run: %s saw '%s'%s. The other node stopped, "
+                "died or became unreachable (its own result or the play's output says which); every process started "
+                "here was stopped.%s" % (plan["nnodes"], where, lost[0],
+                                          " from %s" % peer.group(1) if peer else "", leftover))
     if errors:
         first = errors[0]
         if first.get("known"):

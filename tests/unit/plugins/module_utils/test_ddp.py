@@ -3,6 +3,7 @@
 command, statistics, NVML matching and judging, with the probe's answer given and NVML replaced by
 fake_nvml; the probe itself runs for real under an interpreter without torch."""
 
+import json
 import sys
 import time
 
@@ -225,3 +226,42 @@ def test_probe_runs_the_real_worker_under_an_interpreter_without_torch(tmp_path)
         assert info["torch_error"].startswith("ModuleNotFoundError") or info["torch_error"].startswith("ImportError")
     with pytest.raises(D.PlanError, match="could not run the worker's probe"):
         D.run_probe("/bin/false", str(worker), str(tmp_path))
+
+
+class _DeadPeerRun(object):
+    """A finished launch as failure_message sees it (no timeout, nothing left over)."""
+    timed_out = False
+    leftover = []
+
+    def __init__(self, stderr):
+        self._stderr = stderr
+
+    def stderr_tail(self, count):
+        return self._stderr[-count:]
+
+    def stdout_tail(self, count):
+        return []
+
+
+def test_failure_message_names_a_lost_node(tmp_path):
+    # What rank 0 wrote on node0 when node1's container was killed mid-run (gloo on the CPU).
+    sentence = ("RuntimeError: [/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed "
+                "by peer [172.21.0.3]:35974. This is typically caused by a remote worker crashing.")
+    (tmp_path / "error-rank0.json").write_text(json.dumps({"rank": 0, "host": "node0", "sentence": sentence,
+                                                           "lines": ["Traceback ...", sentence], "time": 1}))
+    params = {"cuda_graphs": False, "timeout": 300, "batch_size": 16}
+    msg = D.failure_message(_DeadPeerRun([]), 1, str(tmp_path), params, {"nnodes": 2, "device": "cpu"})
+    assert msg == ("The DDP benchmark lost another node of its 2-node job mid-run: rank 0 on node0 saw 'Connection closed "
+                   "by peer' from 172.21.0.3. The other node stopped, died or became unreachable (its own result or the "
+                   "play's output says which); every process started here was stopped.")
+    # on one node the same words are another rank's crash, said as before
+    single = D.failure_message(_DeadPeerRun([]), 1, str(tmp_path), params, {"nnodes": 1, "device": "cpu"})
+    assert single.startswith("The DDP training worker failed on rank 0 (node0)")
+
+
+def test_failure_message_rendezvous_gone():
+    run = _DeadPeerRun(["torch.distributed.elastic.rendezvous.api.RendezvousConnectionError: The connection to the C10d store has failed."])
+    msg = D.failure_message(run, 1, "/nonexistent", {"cuda_graphs": False, "timeout": 300, "batch_size": 16},
+                               {"nnodes": 2, "device": "cpu"})
+    assert msg.startswith("The DDP benchmark lost another node of its 2-node job mid-run: this node's launcher saw "
+                          "'RendezvousConnectionError'.")
