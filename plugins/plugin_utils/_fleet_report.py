@@ -8,7 +8,7 @@ The aggregation is ``module_utils/_fleet.py``; this file reads each host's valid
 JSON and history from the report directory, renders Markdown and HTML from
 ``templates/report/fleet-report.{md,html}.j2`` with the validation report's renderer
 (``_report_render``: same filters, same plot macros), and writes every file atomically with
-``_report.write_file``.
+``_prometheus.write_atomically``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,7 +17,7 @@ import datetime
 import json
 import os
 
-from ansible_collections.vaultcube.demobox.plugins.module_utils import _fleet, _report
+from ansible_collections.vaultcube.demobox.plugins.module_utils import _fleet, _prometheus
 from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
 
 FORMATS = _fleet.FORMATS
@@ -145,7 +145,7 @@ def write_fleet(params, check_mode=False, now=None):
             if not os.path.isdir(dest):
                 os.makedirs(dest)
             for fmt in formats:
-                changed |= _report.write_file(dest, BASENAME, files[fmt], rendered[fmt].encode("utf-8"))
+                changed |= _prometheus.write_atomically(files[fmt], rendered[fmt], unless_same=True)
             for entry in entries:
                 if entry["report"] is None or entry["host"] not in dirs:
                     continue
@@ -195,7 +195,7 @@ def write_baseline(params, check_mode=False, now=None):
         try:
             if not os.path.isdir(folder):
                 os.makedirs(folder)
-            changed = _report.write_file(folder, "baseline", params["dest"], text.encode("utf-8"))
+            changed = _prometheus.write_atomically(params["dest"], text, unless_same=True)
         except OSError as exc:
             return {"failed": True, "msg": "Cannot write the baseline %s: %s." % (params["dest"], exc.strerror or exc)}
     moved = ["%s: %s -> %s%s" % (m["check"], m["previous"], m["value"],
