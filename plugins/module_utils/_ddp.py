@@ -456,10 +456,10 @@ def failure_message(run, rc, out_dir, params, plan):
     if plan.get("nnodes", 1) > 1 and lost:
         peer = PEER_ADDRESS.search(text)
         where = ("rank %s on %s" % (errors[0]["rank"], errors[0].get("host"))) if errors else "this node's launcher"
+        source = " from %s" % peer.group(1) if peer else ""
         return ("The DDP benchmark lost another node of its %d-node job mid-run: %s saw '%s'%s. The other node stopped, "
                 "died or became unreachable (its own result or the play's output says which); every process started "
-                "here was stopped.%s" % (plan["nnodes"], where, lost[0],
-                                          " from %s" % peer.group(1) if peer else "", leftover))
+                "here was stopped.%s" % (plan["nnodes"], where, lost[0], source, leftover))
     if errors:
         first = errors[0]
         if first.get("known"):

@@ -262,6 +262,6 @@ def test_failure_message_names_a_lost_node(tmp_path):
 def test_failure_message_rendezvous_gone():
     run = _DeadPeerRun(["torch.distributed.elastic.rendezvous.api.RendezvousConnectionError: The connection to the C10d store has failed."])
     msg = D.failure_message(run, 1, "/nonexistent", {"cuda_graphs": False, "timeout": 300, "batch_size": 16},
-                               {"nnodes": 2, "device": "cpu"})
+                            {"nnodes": 2, "device": "cpu"})
     assert msg.startswith("The DDP benchmark lost another node of its 2-node job mid-run: this node's launcher saw "
                           "'RendezvousConnectionError'.")
