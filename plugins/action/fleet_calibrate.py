@@ -6,24 +6,12 @@ baseline file on the controller from the fleet report (plugins/plugin_utils/_fle
 
 from __future__ import absolute_import, division, print_function
 
-from ansible.plugins.action import ActionBase
-
 from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _fleet_report
 
 CONTROLLER_ONLY = "fleet_calibrate runs on the controller: delegate the task to localhost (as vaultcube.demobox.calibrate does)."
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _supports_check_mode = True
-    _supports_async = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        del tmp
-        dummy, params = self.validate_argument_spec(argument_spec=_fleet_report.CALIBRATE_SPEC)
-        if self._connection.transport != "local":
-            result.update(failed=True, msg=CONTROLLER_ONLY)
-            return result
-        result.update(_fleet_report.write_baseline(params, check_mode=bool(self._task.check_mode)))
-        return result
+class ActionModule(_fleet_report.ControllerAction):
+    ARGUMENT_SPEC = _fleet_report.CALIBRATE_SPEC
+    CONTROLLER_ONLY = CONTROLLER_ONLY
+    WRITER = staticmethod(_fleet_report.write_baseline)

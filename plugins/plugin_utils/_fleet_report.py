@@ -17,6 +17,8 @@ import datetime
 import json
 import os
 
+from ansible.plugins.action import ActionBase
+
 from ansible_collections.vaultcube.demobox.plugins.module_utils import _fleet, _prometheus
 from ansible_collections.vaultcube.demobox.plugins.plugin_utils import _report_render
 
@@ -207,3 +209,26 @@ def write_baseline(params, check_mode=False, now=None):
     if previous:
         msg += " Moved since the previous baseline: %s." % ("; ".join(moved) if moved else "nothing")
     return {"changed": changed, "baseline": base, "moved": moved, "file": params["dest"], "msg": msg}
+
+
+class ControllerAction(ActionBase):
+    """The fleet actions (fleet_report, fleet_calibrate): check the arguments, refuse to run anywhere
+    but on the controller (they read every host's report there), then call the writer.
+    A subclass sets ARGUMENT_SPEC, CONTROLLER_ONLY (the refusal) and WRITER (params, check_mode)."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+    ARGUMENT_SPEC = None
+    CONTROLLER_ONLY = None
+    WRITER = None
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ControllerAction, self).run(tmp, task_vars)
+        del tmp
+        params = self.validate_argument_spec(argument_spec=self.ARGUMENT_SPEC)[1]
+        if self._connection.transport != "local":
+            result.update(failed=True, msg=self.CONTROLLER_ONLY)
+            return result
+        result.update(self.WRITER(params, check_mode=bool(self._task.check_mode)))
+        return result

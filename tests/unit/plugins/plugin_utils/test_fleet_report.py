@@ -2,10 +2,13 @@
 """The fleet report on the controller: reports read from the report directory, every format
 written, history kept and shown, the baseline file written and re-calibrated."""
 import datetime
+import importlib
 import json
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from unittest import mock
 
+import pytest
 import yaml
 from fleet_synth import fleet, write_reports
 
@@ -128,3 +131,22 @@ def test_calibrate_without_a_fleet_report(tmp_path):
     result = _fleet_report.write_baseline({"fleet_report": str(tmp_path / "none.json"), "dest": str(tmp_path / "b.yml"),
                                            "source": "median", "margin_pct": 10})
     assert result["failed"] and result["msg"].startswith("The fleet report %s could not be read" % (tmp_path / "none.json"))
+
+
+def _action(module, transport, writer_calls):
+    task = mock.MagicMock(args={}, check_mode=True, async_val=0)
+    connection = mock.MagicMock(transport=transport)
+    action = module.ActionModule(task, connection, mock.MagicMock(), None, None, None)
+    action.validate_argument_spec = lambda argument_spec: (None, {"spec": argument_spec})
+    action.WRITER = lambda params, check_mode: writer_calls.append((params, check_mode)) or {"changed": False, "msg": "written"}
+    return action
+
+
+@pytest.mark.parametrize("name,spec", [("fleet_report", "ARGUMENT_SPEC"), ("fleet_calibrate", "CALIBRATE_SPEC")])
+def test_fleet_actions_run_on_the_controller_only(name, spec):
+    module = importlib.import_module("ansible_collections.vaultcube.demobox.plugins.action." + name)
+    calls = []
+    out = _action(module, "ssh", calls).run(task_vars={})
+    assert out["failed"] and out["msg"] == module.CONTROLLER_ONLY and not calls
+    out = _action(module, "local", calls).run(task_vars={})
+    assert out["msg"] == "written" and calls == [({"spec": getattr(_fleet_report, spec)}, True)]
