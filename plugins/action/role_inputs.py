@@ -166,4 +166,3 @@ class ActionModule(ActionBase):
         if keys.get("failed"):
             return {"keys": 0}
         return {"keys": _site_inputs.key_count(base64.b64decode(keys.get("content", "")).decode("utf-8", "replace"))}
-

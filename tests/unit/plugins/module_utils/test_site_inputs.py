@@ -15,13 +15,13 @@ DEFAULTS = {
     "security_ssh_password_authentication": False,
     "docker_users": ["vaultadmin"], "docker_daemon_options_extra": {}, "docker_firewall_allowed_ports": [],
 }
-ALL = ["base", "security", "docker"]
+ALL = ("base", "security", "docker")
+FRESH = {"zone_known": lambda z: z == "Etc/UTC", "admin": None, "users": []}
 
 
 def problems(roles=ALL, host=None, **values):
     merged = dict(DEFAULTS, **values)
-    return S.value_problems(roles, merged, host if host is not None else {"zone_known": lambda z: z == "Etc/UTC",
-                                                                            "admin": None, "users": []})
+    return S.value_problems(list(roles), merged, host if host is not None else FRESH)
 
 
 def test_defaults_with_a_key_pass_on_a_fresh_host():
