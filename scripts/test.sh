@@ -24,7 +24,7 @@ declare -A EXPECTED=(
   ["molecule nvidia_precheck"]=201 ["molecule nvidia_repo_sources"]=273
   ["molecule base"]=364 ["molecule security"]=802 ["molecule docker"]=403 ["molecule ai_frameworks"]=328
   ["molecule ai_frameworks_torch"]=506 ["molecule demo_tools"]=113 ["molecule nvidia_driver_distro_open"]=442
-  ["molecule nvidia_cuda_distro_proprietary"]=667
+  ["molecule nvidia_cuda_distro_proprietary"]=667 ["molecule layer1_safety"]=1134
 )
 plan() {  # plan STAGE...: print the stages about to run with their expected times
   local name total=0 unknown=0 t
