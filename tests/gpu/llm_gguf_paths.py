@@ -11,6 +11,7 @@ Needs vLLM (the bundle's env.sh) and, for the GGUF path, the gguf package.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -60,10 +61,23 @@ def main(argv):
     for kind, model, tokenizer in (("converted_folder", folder, ""), ("gguf", gguf, folder)):
         path = out + "." + kind
         t0 = time.time()
-        run = subprocess.run([sys.executable, __file__, "--child", kind, model, tokenizer, path], capture_output=True, text=True,
-                             timeout=300, check=False)
-        if run.returncode != 0 or not os.path.exists(path):
-            results[kind] = {"error": (run.stdout + run.stderr)[-3000:], "rc": run.returncode}
+        # A session of its own and a log file, not pipes: vLLM's EngineCore outlives the child's
+        # os._exit and would hold a pipe open; the whole group is killed once the child is done.
+        with open(path + ".log", "w") as log:
+            proc = subprocess.Popen([sys.executable, __file__, "--child", kind, model, tokenizer, path], stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                rc = proc.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                rc = "timeout"
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(3)  # let the driver release the killed engine's memory
+        if rc != 0 or not os.path.exists(path):
+            with open(path + ".log") as log:
+                results[kind] = {"error": log.read()[-3000:], "rc": rc}
         else:
             with open(path) as handle:
                 results[kind] = json.load(handle)
