@@ -25,7 +25,10 @@ def child(kind, model, tokenizer, out_path):
     start = time.perf_counter()
     kwargs = {"model": model, "max_model_len": 2048, "gpu_memory_utilization": 0.3, "seed": 0}
     if tokenizer:
+        # The GGUF path: weights from the .gguf, the model config and tokenizer from the folder
+        # (vLLM 0.25 otherwise hands the .gguf to transformers as if it were a config.json).
         kwargs["tokenizer"] = tokenizer
+        kwargs["hf_config_path"] = tokenizer
     llm = LLM(**kwargs)
     load_s = time.perf_counter() - start
     greedy = llm.generate(PROMPTS, SamplingParams(temperature=0.0, max_tokens=24), use_tqdm=False)
