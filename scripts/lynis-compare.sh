@@ -3,6 +3,7 @@
 #   scripts/lynis-compare.sh stock    the image as built (molecule/shared/build-image.sh)
 #   scripts/lynis-compare.sh devsec   devsec.hardening's os_hardening + ssh_hardening, from DEVSEC_VENV
 #   scripts/lynis-compare.sh ours     this collection's layer 1 (base, security, hardening, docker)
+#   scripts/lynis-compare.sh layer1   the same without the hardening role (--skip-tags hardening)
 # Each variant gets a new container (lynis-<variant>, the options of .config/molecule/config.yml),
 # converged with ansible-playbook over the docker connection, then `apt-get install lynis` and
 # `lynis audit system --quick` inside it. Prints one line (variant, Lynis version, hardening index,
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-variant=${1:?usage: $0 stock|devsec|ours}
+variant=${1:?usage: $0 stock|devsec|ours|layer1}
 image=${IMAGE:-local/debian12-systemd:latest}
 name=${NAME:-lynis-$variant}
 out=$ROOT/build/lynis/$variant
@@ -44,8 +45,9 @@ EOF
 
 case "$variant" in
   stock) ;;
-  ours)
+  ours|layer1)
     make -s collection >/dev/null
+    skip=$([ "$variant" = layer1 ] && echo hardening || true)
     ssh-keygen -q -t ed25519 -N '' -f "$work/admin" >/dev/null
     # As molecule layer1 converges it (molecule/shared/vars/hardening.yml), with the two settings
     # Docker needs inside a container (.config/molecule/config.yml).
@@ -58,7 +60,7 @@ docker_service_environment: {DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE: "1"}
 vaultcube_site_layers: [1]
 EOF
     ANSIBLE_COLLECTIONS_PATH=$ROOT/build/collections "$ROOT/.venv/bin/ansible-playbook" -i "$inventory" \
-      -e "@$work/vars.yml" vaultcube.demobox.site > "$out/converge.log" 2>&1 \
+      -e "@$work/vars.yml" ${skip:+--skip-tags "$skip"} vaultcube.demobox.site > "$out/converge.log" 2>&1 \
       || { tail -30 "$out/converge.log"; exit 1; }
     ;;
   devsec)
@@ -82,7 +84,7 @@ EOF
     ANSIBLE_COLLECTIONS_PATH=${DEVSEC_COLLECTIONS:-$venv/collections} "$venv/bin/ansible-playbook" -i "$inventory" \
       "$work/devsec.yml" > "$out/converge.log" 2>&1 || { tail -30 "$out/converge.log"; exit 1; }
     ;;
-  *) echo "usage: $0 stock|devsec|ours" >&2; exit 2 ;;
+  *) echo "usage: $0 stock|devsec|ours|layer1" >&2; exit 2 ;;
 esac
 
 docker exec "$name" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get update -qq && apt-get install -y -qq lynis >/dev/null 2>&1'
