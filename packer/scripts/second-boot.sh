@@ -7,7 +7,7 @@
 # left from the build; no failed unit. Then the layer-1 roles' own `verify` entry points (sshd's
 # effective settings, UFW, fail2ban, unattended-upgrades, the admin, Docker running a container,
 # ...: the same tasks the molecule scenarios run) through packer/ansible/second-boot.yml, one
-# check per role (verify_base, verify_security, verify_docker). Exit 0 only when every check passed.
+# check per role (verify_base, verify_security, verify_hardening, verify_docker). Exit 0 only when every check passed.
 # Environment: SECOND_BOOT_COLLECTIONS (the ANSIBLE_COLLECTIONS_PATH holding the vaultcube.demobox
 # the image was built from; default: ANSIBLE_COLLECTIONS_PATH), SECOND_BOOT_EXTRA_VARS (files of
 # the build's role variables, space-separated, each passed as -e @FILE).
