@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # The golden image in one command: `make image` (Debian 12 base, here) / `make image-ubuntu`.
 #   packer/build.sh            build, check on a second boot, store, keep the last IMAGE_KEEP versions
+#   packer/build.sh --no-cache the same, every layer step built anew (the new snapshots are kept)
 #   packer/build.sh --validate prepare the same inputs, then `packer validate` + `packer fmt -check`
 #   packer/build.sh --resume   after a failed second boot or store: run those again on the finished build
+#
+# A build is a chain of steps, one per role of vaultcube.demobox.site, each a Packer run on the
+# disk the step before left; every step's disk is kept in the layer cache under a key of all it was
+# made from (scripts/layer_cache.py), and a rebuild starts from the deepest snapshot that still
+# matches. Sealing and the second boot always run.
 #
 # Settings (environment):
 #   IMAGE_SOURCE       debian-base (default: a Debian 12 disk made here from Debian's archive) or
@@ -10,7 +16,11 @@
 #   IMAGE_VERSION      MAJOR.MINOR.PATCH (default: galaxy.yml's version)
 #   IMAGE_LAYERS       layer tags to build, from layer1 up, comma-separated (default: layer1)
 #   IMAGE_ACCELERATOR  kvm | tcg | hvf (default: tcg for debian-base, kvm for ubuntu)
-#   IMAGE_REBOOT       auto | always | never: Packer's reboot between layers 1-2 and 3-4
+#   IMAGE_EXTRA_ROLES  roles of later layers to build without the rest of their layer, comma-separated
+#                      (the Debian path: monitoring; a GPU-less build cannot run layers 2-3)
+#   IMAGE_CACHE        on (default) | off: off = --no-cache
+#   IMAGE_CACHE_KEEP   snapshots kept per role in the layer cache (default 2; never the build's own)
+#   IMAGE_CACHE_MAX_GIB  an upper bound for the layer cache's size (default: none)
 #   ADMIN_USER         the admin user (default vaultadmin)
 #   ADMIN_KEYS         authorized_keys file of the admins (required for ubuntu; debian-base makes a
 #                      development key pair in $VAULTCUBE_CACHE/dev-admin when unset)
@@ -22,17 +32,22 @@
 #   IMAGE_KEEP         versions kept in the store (default 3)
 #   IMAGE_FORCE=1      replace a version already in the store
 #   DISK_SIZE, CPUS (2), MEMORY (4096 MiB), DISK_COMPRESSION (false), ISO_URL, ISO_CHECKSUM
-#   VAULTCUBE_CACHE    caches: Packer's ISO cache, the Debian base image (default ~/.cache/vaultcube)
+#   VAULTCUBE_CACHE    caches: Packer's ISO cache, the Debian base image, the layer snapshots
+#                      (default ~/.cache/vaultcube; the snapshots in layers/, about 2-3 GiB each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PK=$ROOT/packer
 MODE=build
+NO_CACHE=0
+[ "${IMAGE_CACHE:-on}" = off ] && NO_CACHE=1
+case "${IMAGE_CACHE:-on}" in on|off) ;; *) echo "build: IMAGE_CACHE must be on or off, not '${IMAGE_CACHE}'." >&2; exit 2 ;; esac
 case "${1:-}" in
   --validate) MODE=validate ;;
   --resume) MODE=resume ;;
+  --no-cache) NO_CACHE=1 ;;
   "") ;;
-  *) echo "build: unknown argument '$1' (use --validate, --resume or nothing)." >&2; exit 2 ;;
+  *) echo "build: unknown argument '$1' (use --no-cache, --validate, --resume or nothing)." >&2; exit 2 ;;
 esac
 
 SOURCE=${IMAGE_SOURCE:-debian-base}
@@ -43,9 +58,15 @@ case "$SOURCE" in
 esac
 VERSION=${IMAGE_VERSION:-$(sed -n 's/^version: *//p' galaxy.yml)}
 LAYERS=${IMAGE_LAYERS:-layer1}
+EXTRA_ROLES=${IMAGE_EXTRA_ROLES:-}
+CACHE_KEEP=${IMAGE_CACHE_KEEP:-2}
+[[ "$CACHE_KEEP" =~ ^[1-9][0-9]*$ ]] || { echo "build: IMAGE_CACHE_KEEP must be a whole number of 1 or more, not '$CACHE_KEEP'." >&2; exit 2; }
+[ -z "${IMAGE_CACHE_MAX_GIB:-}" ] || [[ "$IMAGE_CACHE_MAX_GIB" =~ ^[0-9]+([.][0-9]+)?$ ]] \
+  || { echo "build: IMAGE_CACHE_MAX_GIB must be a number of GiB, not '$IMAGE_CACHE_MAX_GIB'." >&2; exit 2; }
 ADMIN_USER=${ADMIN_USER:-vaultadmin}
 CACHE=${VAULTCUBE_CACHE:-$HOME/.cache/vaultcube}
 STORE=${IMAGE_STORE:-$PK/output/images}
+LAYER_CACHE=$CACHE/layers
 KEEP=${IMAGE_KEEP:-3}
 export PACKER_CACHE_DIR=${PACKER_CACHE_DIR:-$CACHE/packer}
 WORK=$PK/output/work-v$VERSION
@@ -54,6 +75,7 @@ OUTDIR=$WORK/packer
 LOG=$WORK/build.log
 PY=python3
 pipeline() { "$PY" "$PK/scripts/pipeline.py" "$@"; }
+layer_cache() { "$PY" "$PK/scripts/layer_cache.py" "$@"; }
 die() { echo "build: $*" >&2; exit 1; }
 
 # Ansible and ansible-galaxy: the project's venv when there is one (make venv), else PATH.
@@ -99,9 +121,11 @@ preflight() {
     fi
     [ -z "${APT_PROXY:-}" ] || apt_proxy_answers "$APT_PROXY"
   fi
+  ROLES=$(layer_cache roles --layers "$LAYERS" --extra "$EXTRA_ROLES") || exit 2
   echo "packer: $(packer version | head -1)"
   echo "ansible: $(ansible-playbook --version 2>/dev/null | sed -n 1p)"
-  echo "source $SOURCE, version $VERSION, layers $LAYERS, accelerator $ACCEL, $(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "source $SOURCE, version $VERSION, layers $LAYERS (roles $ROLES), accelerator $ACCEL, $(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "layer cache: $LAYER_CACHE ($([ "$NO_CACHE" = 1 ] && echo 'off: every step built anew' || echo on), keep $CACHE_KEEP per role)"
 }
 
 collection() {
@@ -135,10 +159,12 @@ base_image() {
 }
 
 key_paths() {  # where the build key and the admin keys are; keys() makes the ones a build needs
-  if [ "$SOURCE" = debian-base ] && [ "$MODE" != validate ]; then
+  if [ "$MODE" = validate ]; then
+    BUILD_KEY=$WORK/keys/build_ed25519
+  elif [ "$SOURCE" = debian-base ]; then
     BUILD_KEY=$CACHE/debian-base/build_ed25519  # the key the base image's admin accepts
   else
-    BUILD_KEY=$WORK/keys/build_ed25519          # a new key for every ISO build
+    BUILD_KEY=$CACHE/ubuntu-install/build_ed25519  # the key the cached install's admin accepts
   fi
   DEV_ADMIN_KEY=$CACHE/dev-admin/admin_ed25519  # used when ADMIN_KEYS is not given
   ADMIN_KEYS_GIVEN=${ADMIN_KEYS:-}
@@ -148,11 +174,9 @@ key_paths() {  # where the build key and the admin keys are; keys() makes the on
 
 keys() {
   key_paths
-  mkdir -p "$WORK/keys"
-  if [ "$BUILD_KEY" = "$WORK/keys/build_ed25519" ]; then
-    rm -f "$BUILD_KEY" "$BUILD_KEY.pub"
-    ssh-keygen -q -t ed25519 -N '' -C vaultcube-build-key -f "$BUILD_KEY"
-  fi
+  mkdir -p "$WORK/keys" "$(dirname "$BUILD_KEY")"
+  # The build key leaves every image at sealing; it is kept so that cached snapshots stay usable.
+  [ -s "$BUILD_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C vaultcube-build-key -f "$BUILD_KEY"
   if [ -z "$ADMIN_KEYS_GIVEN" ]; then
     [ "$SOURCE" = ubuntu ] && [ "$MODE" = build ] && die "IMAGE_SOURCE=ubuntu needs ADMIN_KEYS=<authorized_keys file>: the keys that may log in to every box made from the image."
     mkdir -p "$(dirname "$DEV_ADMIN_KEY")"
@@ -184,16 +208,15 @@ json.dump(info, open(sys.argv[1], "w"), indent=2, sort_keys=True)
 PY
 }
 
-packer_vars() {
+packer_vars() {  # the variables every Packer run of this build gets
   local layers_hcl
   layers_hcl=$("$PY" -c 'import json,sys; print(json.dumps(sys.argv[1].split(",")))' "$LAYERS")
   PACKER_ARGS=(
-    -var "version=$VERSION" -var "layer_tags=$layers_hcl" -var "reboot=${IMAGE_REBOOT:-auto}"
-    -var "collections_dir=$WORK/collections" -var "work_dir=$WORK" -var "output_directory=$OUTDIR"
+    -var "version=$VERSION" -var "layer_tags=$layers_hcl"
+    -var "collections_dir=$WORK/collections" -var "work_dir=$WORK"
     -var "admin_user=$ADMIN_USER" -var "admin_authorized_keys=$ADMIN_KEYS_HCL" -var "build_private_key=$BUILD_KEY"
     -var "http_directory=$WORK/http" -var "accelerator=$ACCEL" -var "cpus=${CPUS:-2}" -var "memory=${MEMORY:-4096}"
-    -var "disk_compression=${DISK_COMPRESSION:-false}" -var "serial_log=$WORK/serial.log"
-    -var "base_image=$BASE_IMAGE" -var "base_image_checksum=$BASE_SUM"
+    -var "disk_compression=${DISK_COMPRESSION:-false}"
   )
   [ -n "${SITE_VARS:-}" ] && PACKER_ARGS+=(-var "site_vars_file=$(realpath "$SITE_VARS")")
   [ -n "${APT_PROXY:-}" ] && PACKER_ARGS+=(-var "apt_proxy=$APT_PROXY")
@@ -211,20 +234,95 @@ packer_vars() {
   return 0
 }
 
-run_packer() {
-  rm -rf "$OUTDIR"
-  packer build -timestamp-ui -color=false -only="qemu.$SOURCE" "${PACKER_ARGS[@]}" "$PK/demobox.pkr.hcl" \
+# What every step's result depends on besides the files layer_cache.py hashes itself: the admin
+# and its keys, the build key, the site variables file's content, the wheelhouse. Not the
+# accelerator, CPUs, memory or apt proxy: they change how fast a step runs, not what it makes.
+step_inputs() {
+  "$PY" - "$WORK/step-inputs.json" "$ADMIN_USER" "$ADMIN_KEYS" "$BUILD_KEY.pub" "${SITE_VARS:-}" "${WHEELHOUSE_URL:-}" <<'PY'
+import hashlib, json, sys
+out, admin, keys, build_pub, site_vars, wheelhouse = sys.argv[1:7]
+doc = {"admin_user": admin, "admin_keys": [l.strip() for l in open(keys) if l.strip() and not l.startswith("#")],
+       "build_key": open(build_pub).read().strip(),
+       "site_vars_sha256": hashlib.sha256(open(site_vars, "rb").read()).hexdigest() if site_vars else None,
+       "wheelhouse_url": wheelhouse or None}
+json.dump(doc, open(out, "w"), indent=2, sort_keys=True)
+PY
+}
+
+# The first disk: the Debian base (its sha256 is the chain's first key) or the Ubuntu install,
+# itself kept in the cache under the key of the ISO, user-data and template.
+first_disk() {
+  if [ "$SOURCE" = debian-base ]; then
+    PARENT_IMAGE=$BASE_IMAGE; PARENT_KEY=$BASE_SUM
+    return 0
+  fi
+  PARENT_KEY=$(cat <(echo "${ISO_URL:-default} ${ISO_CHECKSUM:-default}") "$WORK/http/user-data" "$PK/demobox.pkr.hcl" "$PK/scripts/prepare.sh" | sha256sum | cut -c1-64)
+  PARENT_IMAGE=$LAYER_CACHE/install-${PARENT_KEY:0:16}.qcow2
+  if [ "$NO_CACHE" = 0 ] && [ -s "$PARENT_IMAGE" ] && qemu-img check -q "$PARENT_IMAGE"; then
+    echo "ubuntu install: from the cache ($(basename "$PARENT_IMAGE"))"
+    return 0
+  fi
+  rm -rf "$WORK/install"
+  packer build -timestamp-ui -color=false -only=qemu.ubuntu "${PACKER_ARGS[@]}" -var "output_directory=$WORK/install" \
+    -var "serial_log=$WORK/serial-install.log" "$PK/demobox.pkr.hcl" | tee "$WORK/packer-install.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  mkdir -p "$LAYER_CACHE"
+  mv "$WORK/install/vault-cube-demo-box-v$VERSION.qcow2" "$PARENT_IMAGE"
+  rm -rf "$WORK/install"
+}
+
+layer_plan() {
+  step_inputs
+  layer_cache plan --cache "$LAYER_CACHE" --collection "$WORK/collections/ansible_collections/vaultcube/demobox" \
+    --packer-dir "$PK" --roles "$ROLES" --parent-key "$PARENT_KEY" --parent-image "$PARENT_IMAGE" \
+    --vars-file "$WORK/step-inputs.json" $([ "$NO_CACHE" = 1 ] && echo --no-cache) --out "$WORK/layers.json"
+}
+
+step_field() {  # step_field INDEX FIELD: one field of the plan's step (lists as JSON)
+  "$PY" -c 'import json,sys; v=json.load(open(sys.argv[1]))["steps"][int(sys.argv[2])]
+f=sys.argv[3]; v=v["arguments"][f] if f in ("tags","skip_tags","layers") else v[f]
+print(json.dumps(v) if isinstance(v, list) else v)' "$WORK/layers.json" "$1" "$2"
+}
+
+build_step() {  # build_step INDEX: one role on the previous step's disk, kept in the layer cache
+  local i=$1 role out start
+  role=$(step_field "$i" role); out=$WORK/step-$role; start=$(date +%s)
+  rm -rf "$out" "$WORK/facts-$role"
+  packer build -timestamp-ui -color=false -only=qemu.layer "${PACKER_ARGS[@]}" \
+    -var "parent_image=$(step_field "$i" parent_image)" -var "step_role=$role" \
+    -var "step_tags=$(step_field "$i" tags)" -var "step_skip_tags=$(step_field "$i" skip_tags)" \
+    -var "step_layers=$(step_field "$i" layers)" -var "output_directory=$out" -var "serial_log=$WORK/serial-$role.log" \
+    "$PK/demobox.pkr.hcl" | tee "$WORK/packer-$role.log"
+  [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  layer_cache put --plan "$WORK/layers.json" --step "$i" --image "$out/$role.qcow2" --seconds $(( $(date +%s) - start ))
+  rm -rf "$out"
+}
+
+run_seal() {  # the seal on the last step's disk: the image, its facts and manifest
+  local last
+  last=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["steps"][-1]["image"])' "$WORK/layers.json")
+  rm -rf "$OUTDIR" "$WORK/facts-seal"
+  packer build -timestamp-ui -color=false -only=qemu.seal "${PACKER_ARGS[@]}" -var "parent_image=$last" \
+    -var "step_role=seal" -var "output_directory=$OUTDIR" -var "serial_log=$WORK/serial.log" "$PK/demobox.pkr.hcl" \
     | tee "$WORK/packer.log"
-  [ "${PIPESTATUS[0]}" = 0 ]
+  [ "${PIPESTATUS[0]}" = 0 ] || return 1
+  layer_cache record --plan "$WORK/layers.json" --manifest "$OUTDIR/image-manifest.json"
+}
+
+prune_cache() {
+  layer_cache prune --cache "$LAYER_CACHE" --keep "$CACHE_KEEP" --plan "$WORK/layers.json" \
+    ${IMAGE_CACHE_MAX_GIB:+--max-gib "$IMAGE_CACHE_MAX_GIB"}
 }
 
 validate() {
   (cd "$PK" && packer fmt -check .) || die "packer fmt -check: run \`packer fmt packer/demobox.pkr.hcl\` (and plugins.pkr.hcl)."
-  packer validate "${PACKER_ARGS[@]}" "$PK/demobox.pkr.hcl"
+  packer validate "${PACKER_ARGS[@]}" -var "parent_image=$WORK/parent.qcow2" -var "output_directory=$OUTDIR" "$PK/demobox.pkr.hcl"
   # The second-boot check's playbook (the layer-1 roles' verify entry points) against this collection.
   second_boot_vars
   ANSIBLE_CONFIG=$PK/ansible/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$WORK/collections \
     ansible-playbook --syntax-check -i 127.0.0.1, -e "@$WORK/second-boot-vars.json" "$PK/ansible/second-boot.yml"
+  ANSIBLE_CONFIG=$PK/ansible/ansible.cfg ANSIBLE_COLLECTIONS_PATH=$WORK/collections \
+    ansible-playbook --syntax-check -i 127.0.0.1, "$PK/ansible/seal.yml"
 }
 
 resume_keys() {  # --resume: the keys the finished build used, nothing new
@@ -279,7 +377,21 @@ else
     stage "packer fmt -check + validate" validate
     exit 0
   fi
-  stage "packer build" run_packer
+  if [ "$SOURCE" = ubuntu ]; then stage "ubuntu install (cached)" first_disk; else first_disk; fi
+  stage "layer plan" layer_plan
+  nsteps=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["steps"]))' "$WORK/layers.json")
+  first=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["start"])' "$WORK/layers.json")
+  for (( i = 0; i < nsteps; i++ )); do
+    role=$(step_field "$i" role)
+    if [ "$i" -lt "$first" ]; then
+      SUMMARY+=("layer $role (from the cache)"$'\t'0)
+      printf '%s\t%s\n' "layer $role (from the cache)" 0 >> "$WORK/stages-$PHASE.tsv"
+    else
+      stage "layer $role (built)" build_step "$i"
+    fi
+  done
+  stage "packer build (seal)" run_seal
+  stage "layer cache prune (keep $CACHE_KEEP)" prune_cache
   PHASE=post
 fi
 stage "second boot check" second_boot

@@ -2,12 +2,16 @@
 # image-manifest.json. packer/build.sh (`make image`, `make image-ubuntu`) prepares the inputs and
 # runs this; see docs/build-pipeline.md.
 #
-# Two sources, one build (pick one with -only):
-#   qemu.ubuntu       Ubuntu 24.04 live-server ISO, autoinstall from http/user-data (the product)
-#   qemu.debian-base  a Debian 12 disk made by scripts/make-debian-base.sh (where Ubuntu's ISO
-#                     and archive cannot be reached; same admin user, key and layout)
-# Then, on either: layers 1-2 of vaultcube.demobox.site, a reboot handled here (not by a role),
-# layers 3-4, the machine's own facts, a sealing pass, shutdown, and the manifest.
+# A build is a chain of Packer runs, each booting the disk the previous one left (build.sh runs
+# them, keeps each disk as a layer snapshot and starts a rebuild from the deepest one that still
+# matches: docs/build-pipeline.md):
+#   qemu.ubuntu  the Ubuntu 24.04 live-server ISO, autoinstall from http/user-data (the product's
+#                first disk; the Debian path starts from scripts/make-debian-base.sh's disk instead)
+#   qemu.layer   one role of vaultcube.demobox.site (base, security, hardening, docker, then the
+#                later layers' roles), with the build-only dpkg/apt settings on; each run is a boot,
+#                so the reboot after the driver layer needs no step of its own
+#   qemu.seal    sshd back on the role's defaults, the build key and build settings gone, the
+#                machine's own facts, a new identity on first boot, compaction, the manifest
 #
 # Valid with Packer 1.6.6 (Debian 12) and later: no locals that use locals, no templatefile or
 # http_content, no required_plugins here (see plugins.pkr.hcl).
@@ -32,14 +36,34 @@ variable "layer_tags" {
   }
 }
 
-variable "reboot" {
+variable "parent_image" {
   type        = string
-  default     = "auto"
-  description = "Reboot between layers 1-2 and 3-4: auto (when the driver layer was built and a later one follows), always, never."
-  validation {
-    condition     = contains(["auto", "always", "never"], var.reboot)
-    error_message = "The reboot must be auto, always or never."
-  }
+  default     = ""
+  description = "qemu.layer and qemu.seal: the disk this run boots (the base disk, the Ubuntu install or the previous step's snapshot); copied, never changed."
+}
+
+variable "step_role" {
+  type        = string
+  default     = "base"
+  description = "qemu.layer: the role of vaultcube.demobox.site this step runs (its tag)."
+}
+
+variable "step_tags" {
+  type        = string
+  default     = "layer1"
+  description = "qemu.layer: the step's --tags (its layer's tag: the play's fact gathering carries it)."
+}
+
+variable "step_skip_tags" {
+  type        = string
+  default     = "none"
+  description = "qemu.layer: the step's --skip-tags (the other roles of its layer)."
+}
+
+variable "step_layers" {
+  type        = list(number)
+  default     = [1]
+  description = "qemu.layer: vaultcube_site_layers for the step's pass (its layer)."
 }
 
 variable "collections_dir" {
@@ -182,33 +206,33 @@ variable "headless" {
 
 locals {
   image_name = "vault-cube-demo-box-v${var.version}.qcow2"
-  # Layers 1-2 run before the reboot, 3-4 after it.
-  tags_a    = join(",", [for t in var.layer_tags : t if parseint(substr(t, 5, 1), 10) <= 2])
-  tags_b    = join(",", [for t in var.layer_tags : t if parseint(substr(t, 5, 1), 10) >= 3])
-  do_reboot = var.reboot == "always" || (var.reboot == "auto" && contains(var.layer_tags, "layer2") && contains(var.layer_tags, "layer3"))
   # Every site pass: the admin user with its keys plus the build key, the build's sshd key exchanges.
   site_vars = jsonencode({
     base_admin_user             = var.admin_user
     base_admin_authorized_keys  = concat(var.admin_authorized_keys, [trimspace(file("${var.build_private_key}.pub"))])
     security_ssh_kex_algorithms = var.build_ssh_kex_algorithms
   })
-  layers_a = jsonencode({ vaultcube_site_layers = [for t in var.layer_tags : parseint(substr(t, 5, 1), 10) if parseint(substr(t, 5, 1), 10) <= 2] })
-  layers_b = jsonencode({ vaultcube_site_layers = [for t in var.layer_tags : parseint(substr(t, 5, 1), 10) if parseint(substr(t, 5, 1), 10) >= 3] })
-  # The sealing pass: the security role again with its own defaults, and the admin's keys only.
+  step_vars = jsonencode({ vaultcube_site_layers = var.step_layers })
+  # The sealing pass: the security role's own sshd settings, and the admin's keys only.
   seal_vars = jsonencode({
     base_admin_user            = var.admin_user
     base_admin_authorized_keys = var.admin_authorized_keys
-    vaultcube_site_layers      = [1]
   })
   user_args  = concat(var.site_vars_file == "" ? [] : ["-e", "@${var.site_vars_file}"], var.ansible_extra_arguments)
   wheel_args = var.wheelhouse_url == "" ? [] : ["-e", jsonencode({ ai_frameworks_source = "wheelhouse", ai_frameworks_wheelhouse = var.wheelhouse_url })]
+  # Facts are gathered once per pass (smart gathering, a jsonfile cache) and kept for that run
+  # only: each step is a new boot, so facts of an earlier one could be stale (build.sh empties the
+  # folder before each run).
   ansible_env = [
     "ANSIBLE_CONFIG=${path.root}/ansible/ansible.cfg",
     "ANSIBLE_COLLECTIONS_PATH=${var.collections_dir}",
     "ANSIBLE_NOCOLOR=1",
+    "ANSIBLE_GATHERING=smart",
+    "ANSIBLE_CACHE_PLUGIN=jsonfile",
+    "ANSIBLE_CACHE_PLUGIN_CONNECTION=${var.work_dir}/facts-${var.step_role}",
   ]
-  # Each pass gets its own ssh ControlPath directory: a master connection left from before the
-  # reboot must not be reused after it.
+  # Each run gets its own ssh ControlPath directory: a master connection left from an earlier
+  # boot must not be reused.
   cp_dir        = "/tmp/vaultcube-cp-${substr(uuidv4(), 0, 8)}"
   site_playbook = "${var.collections_dir}/ansible_collections/vaultcube/demobox/playbooks/site.yml"
   qemuargs      = var.serial_log == "" ? [] : [["-serial", "file:${var.serial_log}"]]
@@ -251,9 +275,39 @@ source "qemu" "ubuntu" {
   shutdown_timeout       = "15m"
 }
 
-source "qemu" "debian-base" {
-  iso_url              = var.base_image
-  iso_checksum         = var.base_image_checksum
+# One step, or the seal: boots a copy of parent_image (the cache keeps the parent unchanged).
+source "qemu" "layer" {
+  iso_url          = var.parent_image
+  iso_checksum     = "none"
+  disk_image       = true
+  use_backing_file = false
+  skip_resize_disk = true
+  # The step's disk is the next step's parent, not a shipped image: no conversion pass.
+  skip_compaction      = true
+  http_directory       = var.http_directory
+  output_directory     = var.output_directory
+  vm_name              = "${var.step_role}.qcow2"
+  format               = "qcow2"
+  disk_interface       = "virtio"
+  disk_discard         = "unmap"
+  net_device           = "virtio-net"
+  accelerator          = var.accelerator
+  cpus                 = var.cpus
+  memory               = var.memory
+  headless             = var.headless
+  qemuargs             = local.qemuargs
+  boot_wait            = "1s"
+  communicator         = "ssh"
+  ssh_username         = var.admin_user
+  ssh_private_key_file = var.build_private_key
+  ssh_timeout          = "30m"
+  shutdown_command     = "sudo systemctl poweroff"
+  shutdown_timeout     = "15m"
+}
+
+source "qemu" "seal" {
+  iso_url              = var.parent_image
+  iso_checksum         = "none"
   disk_image           = true
   use_backing_file     = false
   skip_resize_disk     = true
@@ -279,62 +333,69 @@ source "qemu" "debian-base" {
   shutdown_timeout     = "15m"
 }
 
+# The Ubuntu install: the ISO's autoinstall, settled; its disk is the first step's parent.
 build {
-  sources = ["source.qemu.ubuntu", "source.qemu.debian-base"]
+  sources = ["source.qemu.ubuntu"]
 
-  # Wait for the first boot to settle (cloud-init holds apt's lock on Ubuntu); set the apt proxy.
+  provisioner "shell" {
+    environment_vars = ["APT_PROXY="]
+    execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
+    script           = "${path.root}/scripts/prepare.sh"
+  }
+}
+
+# One role of vaultcube.demobox.site on the previous step's disk.
+build {
+  sources = ["source.qemu.layer"]
+
+  # Wait for the boot to settle; set (or clear) the build's apt proxy.
   provisioner "shell" {
     environment_vars = ["APT_PROXY=${var.apt_proxy}"]
     execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
     script           = "${path.root}/scripts/prepare.sh"
   }
 
-  # Layers 1-2 of vaultcube.demobox.site, from the collection installed by build.sh.
-  provisioner "ansible" {
-    playbook_file    = local.site_playbook
-    use_proxy        = false
-    ansible_env_vars = concat(local.ansible_env, ["ANSIBLE_SSH_CONTROL_PATH_DIR=${local.cp_dir}-a"])
-    extra_arguments  = concat(["--tags", local.tags_a, "-e", local.site_vars, "-e", local.layers_a], local.user_args)
-  }
-
-  # The reboot between the driver layer and the next is Packer's, not the role's (a role must
-  # not reboot the machine its controller talks to mid-play).
+  # The build-only dpkg/apt settings (undone by the seal).
   provisioner "shell" {
-    expect_disconnect = true
-    inline = [
-      "echo 'vaultcube-stage: reboot ${local.do_reboot ? "(rebooting)" : "(not needed)"}'",
-      "${local.do_reboot ? "sudo systemctl reboot" : "true"}",
-    ]
+    environment_vars = ["BUILD_MODE=on"]
+    execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
+    script           = "${path.root}/scripts/build-mode.sh"
   }
+
+  provisioner "ansible" {
+    playbook_file    = local.site_playbook
+    use_proxy        = false
+    ansible_env_vars = concat(local.ansible_env, ["ANSIBLE_SSH_CONTROL_PATH_DIR=${local.cp_dir}"])
+    extra_arguments  = concat(["--tags", var.step_tags, "--skip-tags", var.step_skip_tags, "-e", local.site_vars, "-e", local.step_vars], local.wheel_args, local.user_args)
+  }
+}
+
+# The seal, on the last step's disk.
+build {
+  sources = ["source.qemu.seal"]
 
   provisioner "shell" {
-    pause_before        = local.do_reboot ? "20s" : "0s"
-    start_retry_timeout = "30m"
-    inline = [
-      "echo 'vaultcube-stage: up again'",
-      "systemctl is-system-running --wait || true",
-      "uptime",
-    ]
+    environment_vars = ["APT_PROXY=${var.apt_proxy}"]
+    execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
+    script           = "${path.root}/scripts/prepare.sh"
   }
 
-  # Layers 3-4; a pass that selects nothing (tags "none") when the build stops after layer 2.
+  # Seal, 1: sshd with the security role's own settings (post-quantum key exchanges only).
   provisioner "ansible" {
-    playbook_file    = local.site_playbook
+    playbook_file    = "${path.root}/ansible/seal.yml"
     use_proxy        = false
-    ansible_env_vars = concat(local.ansible_env, ["ANSIBLE_SSH_CONTROL_PATH_DIR=${local.cp_dir}-b"])
-    extra_arguments  = concat(["--tags", local.tags_b == "" ? "none" : local.tags_b, "-e", local.site_vars, "-e", local.layers_b], local.wheel_args, local.user_args)
+    ansible_env_vars = concat(local.ansible_env, ["ANSIBLE_SSH_CONTROL_PATH_DIR=${local.cp_dir}"])
+    extra_arguments  = concat(["-e", local.seal_vars], local.user_args)
   }
 
-  # Seal, 1: the security role again with its own defaults (post-quantum key exchanges only).
-  # (--tags security alone would skip the play's fact gathering, which carries the play's tag.)
-  provisioner "ansible" {
-    playbook_file    = local.site_playbook
-    use_proxy        = false
-    ansible_env_vars = concat(local.ansible_env, ["ANSIBLE_SSH_CONTROL_PATH_DIR=${local.cp_dir}-seal"])
-    extra_arguments  = concat(["--tags", "layer1", "--skip-tags", "base,docker", "-e", local.seal_vars], local.user_args)
+  # Seal, 2: the build-only dpkg/apt settings go (the deferred man-db/initramfs work done once).
+  provisioner "shell" {
+    environment_vars = ["BUILD_MODE=off"]
+    execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
+    script           = "${path.root}/scripts/build-mode.sh"
   }
 
-  # Seal, 2: the build key and the build's apt proxy go.
+  # Seal, 3: the build key and the build's apt proxy go.
   provisioner "shell" {
     environment_vars = ["ADMIN_USER=${var.admin_user}", "SEAL_PHASE=keys"]
     execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"
@@ -360,7 +421,7 @@ build {
     destination = "${var.work_dir}/image-facts.json"
   }
 
-  # Seal, 3: SSH host keys and machine-id (new on each box's first boot), logs, free blocks.
+  # Seal, 4: SSH host keys and machine-id (new on each box's first boot), logs, free blocks.
   provisioner "shell" {
     environment_vars = ["ADMIN_USER=${var.admin_user}", "SEAL_PHASE=identity"]
     execute_command  = "sudo env {{ .Vars }} sh -eu '{{ .Path }}'"

@@ -292,9 +292,10 @@ def format_stages(stages):
 def replace_packer_total(stages, packer):
     """build.sh times `packer build` as one stage; its breakdown from the log takes its place (not both: the total would count it twice)."""
     names = [name for name, _seconds in stages]
-    if "packer build" not in names:
+    found = [i for i, name in enumerate(names) if name.startswith("packer build")]
+    if not found:
         return stages + packer
-    i = names.index("packer build")
+    i = found[0]
     return stages[:i] + packer + stages[i + 1:]
 
 

@@ -4,7 +4,7 @@
 #   packer/scripts/second-boot.sh IMAGE ADMIN_PRIVATE_KEY ADMIN_USER BUILD_PRIVATE_KEY OUT.json
 # Checks what only a second boot of the image can see: the admin logs in with a key; passwords,
 # root and the build key are refused from outside; new SSH host keys and machine-id; no apt proxy
-# left from the build; no failed unit. Then the layer-1 roles' own `verify` entry points (sshd's
+# left from the build; none of the build-only dpkg/apt settings left; no failed unit. Then the layer-1 roles' own `verify` entry points (sshd's
 # effective settings, UFW, fail2ban, unattended-upgrades, the admin, Docker running a container,
 # ...: the same tasks the molecule scenarios run) through packer/ansible/second-boot.yml, one
 # check per role (verify_base, verify_security, verify_hardening, verify_docker). Exit 0 only when every check passed.
@@ -81,6 +81,9 @@ else
   # A build through an apt cache (APT_PROXY) must not leave the box depending on the build host.
   px=$(as_admin 'apt-config dump | grep -i "::proxy" || echo "no apt proxy"' 2>&1)
   check apt_proxy_removed "$([ "$px" = "no apt proxy" ] && echo 1 || echo 0)" "$px"
+  # The build-only dpkg/apt settings (build-mode.sh) are gone and man-db/initramfs are as before.
+  bm=$(as_admin 'sudo BUILD_MODE=check sh -s' < "$here/build-mode.sh" 2>&1)
+  check build_settings_removed "$([ "$bm" = "no build-only settings" ] && echo 1 || echo 0)" "$bm"
   failed=$(as_admin systemctl --failed --no-legend --plain 2>&1)
   check no_failed_units "$([ -z "$failed" ] && echo 1 || echo 0)" "${failed:-none}"
   verify_roles
