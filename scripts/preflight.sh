@@ -131,9 +131,9 @@ case "$target" in
       tool mkfs.ext4 e2fsprogs
       tool losetup mount
       [ "$(id -u)" = 0 ] || root_needed="the Debian base disk (debootstrap, loop devices, chroot) is made as root: run make image as root"
-      disk "${VAULTCUBE_CACHE:-$HOME/.cache/vaultcube}" 12 "the base disk (8 GiB raw while it is made)"
+      disk "${VAULTCUBE_CACHE:-$HOME/.cache/vaultcube}" 20 "the base disk (8 GiB raw while it is made) and the layer snapshots (about 2-3 GiB per role step)"
     else
-      disk "${VAULTCUBE_CACHE:-$HOME/.cache/vaultcube}" 4 "the Ubuntu ISO in Packer's cache"
+      disk "${VAULTCUBE_CACHE:-$HOME/.cache/vaultcube}" 20 "the Ubuntu ISO in Packer's cache and the layer snapshots (about 2-3 GiB per role step)"
     fi
     disk "${IMAGE_STORE:-$ROOT/packer/output}" 15 "the build (8 GiB guest disk) and the stored image (~2 GiB each, 3 kept)" ;;
   apt-cache)

@@ -148,6 +148,15 @@ def step_keys(parent_key, roles, collection_dir, packer_dir, variables):
     return steps
 
 
+def qemu_check(path):
+    """None when `qemu-img check` finds the qcow2 whole, else its last line."""
+    proc = subprocess.run(["qemu-img", "check", "-q", path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, check=False)
+    if proc.returncode == 0:
+        return None
+    return (proc.stdout.strip().splitlines() or ["exit %d" % proc.returncode])[-1]
+
+
 def snapshot_paths(cache, role, key):
     base = os.path.join(cache, "%s-%s" % (role, key[:16]))
     return base + ".qcow2", base + ".json"
@@ -169,10 +178,9 @@ def check_snapshot(cache, role, key, deep=True):
         return "its disk %s is missing" % os.path.basename(image)
     if os.path.getsize(image) != meta.get("size_bytes"):
         return "its disk is %d bytes, the record says %s" % (os.path.getsize(image), meta.get("size_bytes"))
-    check = subprocess.run(["qemu-img", "check", "-q", image], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, check=False)
-    if check.returncode != 0:
-        return "qemu-img check failed: %s" % (check.stdout.strip().splitlines() or ["exit %d" % check.returncode])[-1]
+    problem = qemu_check(image)
+    if problem:
+        return "qemu-img check failed: %s" % problem
     if deep and sha256_file(image) != meta.get("sha256"):
         return "its sha256 differs from its record"
     return None
@@ -243,10 +251,11 @@ def cmd_put(args):
     data = load_json(args.plan, "The layer plan")
     row = data["steps"][args.step]
     image, meta_path = snapshot_paths(data["cache"], row["role"], row["key"])
-    check = subprocess.run(["qemu-img", "check", "-q", args.image], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, check=False)
-    if check.returncode != 0:
-        raise CacheError("the disk after %s (%s) fails qemu-img check; not cached: %s" % (row["role"], args.image, check.stdout.strip()))
+    if not os.path.exists(args.image):
+        raise CacheError("the step %s left no disk at %s; nothing to cache." % (row["role"], args.image))
+    problem = qemu_check(args.image)
+    if problem:
+        raise CacheError("the disk after %s (%s) fails qemu-img check (%s); not cached." % (row["role"], args.image, problem))
     os.replace(args.image, image + ".tmp")
     meta = {"key": row["key"], "role": row["role"], "layer": row["layer"], "parent_key": (
         data["steps"][args.step - 1]["key"] if args.step else data["parent_key"]),
@@ -326,6 +335,16 @@ def cmd_record(args):
     write_json(args.manifest, manifest)
 
 
+def positive_int(text):
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of 1 or more, not %r" % text)
+    return int(text)
+
+
+def cmd_roles(args):
+    print(",".join(roles_for_layers(args.layers, args.extra)))
+
+
 def parser():
     top = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = top.add_subparsers(dest="command")
@@ -333,7 +352,7 @@ def parser():
     p = sub.add_parser("roles")
     p.add_argument("--layers", default="layer1")
     p.add_argument("--extra", default="")
-    p.set_defaults(func=lambda a: print(",".join(roles_for_layers(a.layers, a.extra))))
+    p.set_defaults(func=cmd_roles)
     p = sub.add_parser("plan")
     p.add_argument("--cache", required=True)
     p.add_argument("--collection", required=True, help="the installed collection (ansible_collections/vaultcube/demobox)")
@@ -350,10 +369,10 @@ def parser():
     p.add_argument("--step", type=int, required=True)
     p.add_argument("--image", required=True)
     p.add_argument("--seconds", type=int, default=0)
-    p.set_defaults(func=lambda a: cmd_put(a))
+    p.set_defaults(func=cmd_put)
     p = sub.add_parser("prune")
     p.add_argument("--cache", required=True)
-    p.add_argument("--keep", type=int, default=2)
+    p.add_argument("--keep", type=positive_int, default=2)
     p.add_argument("--max-gib", type=float)
     p.add_argument("--plan")
     p.set_defaults(func=cmd_prune)

@@ -276,3 +276,6 @@ def test_packer_total_is_replaced_by_its_breakdown_not_counted_twice():
     merged = pipeline.replace_packer_total(pre, packer)
     assert merged == [("preflight", 5), ("packer: boot", 40), ("packer: ansible --tags layer1", 60), ("after", 1)]
     assert pipeline.replace_packer_total([("preflight", 5)], packer) == [("preflight", 5)] + packer
+    # The layered build names its sealing run "packer build (seal)": its breakdown takes that place.
+    layered = [("layer base (built)", 900), ("packer build (seal)", 120), ("store", 1)]
+    assert pipeline.replace_packer_total(layered, packer) == [("layer base (built)", 900)] + packer + [("store", 1)]
