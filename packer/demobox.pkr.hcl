@@ -148,18 +148,6 @@ variable "iso_checksum" {
   description = "Its checksum: sha256:<hex>, or file:<url of a SHA256SUMS>. Packer keeps the verified ISO in PACKER_CACHE_DIR."
 }
 
-variable "base_image" {
-  type        = string
-  default     = ""
-  description = "The Debian base qcow2 (qemu.debian-base), made by scripts/make-debian-base.sh."
-}
-
-variable "base_image_checksum" {
-  type        = string
-  default     = "none"
-  description = "The base image's checksum, sha256:<hex> (build.sh passes the one make-debian-base.sh recorded)."
-}
-
 variable "disk_size" {
   type        = string
   default     = "64G"

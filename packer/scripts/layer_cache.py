@@ -14,7 +14,8 @@ hardening, docker, then the later layers' roles), each a Packer run that boots t
 disk, runs that role's tag and shuts down. The disk after each step is kept in the cache under a key:
 the sha256 of the parent's key, the step's role, the files that role and the site playbook run (its
 role directory, playbooks/site.yml, the collection's plugins and meta), the provisioning files
-(the Packer template, prepare.sh, build-mode.sh, ansible.cfg) and the variables the pass gets. The
+(the Packer template less its sealing parts, prepare.sh, build-mode.sh, ansible.cfg) and the
+variables the pass gets. The
 first step's parent key is the base disk's sha256 (or the Ubuntu install's key). A rebuild starts
 from the deepest snapshot whose key still matches and whose file is whole (qemu-img check, size and
 sha256 as recorded); a damaged one is reported in one line and the one below is tried.
@@ -63,11 +64,33 @@ def sha256_file(path, chunk=4 << 20):
     return digest.hexdigest()
 
 
+def step_template_text(text):
+    """The template without the sealing parts (source qemu.seal and the build that uses it): a
+    change to how an image is sealed must not throw away the layer snapshots below it."""
+    kept, block, depth = [], [], 0
+    for line in text.splitlines(True):
+        if depth == 0 and not block and not re.match(r"^[a-z]", line):
+            kept.append(line)
+            continue
+        block.append(line)
+        depth += line.count("{") - line.count("}")
+        if depth <= 0:
+            body = "".join(block)
+            if not (body.startswith('source "qemu" "seal"') or "source.qemu.seal" in body):
+                kept.append(body)
+            block, depth = [], 0
+    return "".join(kept + block)
+
+
 def tree_digest(root, rel_paths):
     """{relative path: sha256} of every file under each of rel_paths (files or folders) in root."""
     files = {}
     for rel in rel_paths:
         top = os.path.join(root, rel)
+        if os.path.isfile(top) and rel.endswith(".pkr.hcl"):
+            with open(top, encoding="utf-8") as handle:
+                files[rel] = hashlib.sha256(step_template_text(handle.read()).encode()).hexdigest()
+            continue
         if os.path.isfile(top):
             files[rel] = sha256_file(top)
             continue

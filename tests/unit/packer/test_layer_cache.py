@@ -292,3 +292,49 @@ def test_record_puts_each_step_and_its_origin_in_the_manifest(tmp_path):
     assert build["roles_built"] == ["base", "monitoring"] and build["layers_built"] == [1]
     assert build["layer_cache"]["steps"][0] == {"role": "base", "layer": 1, "key": "k1", "from_cache": True}
     assert build["layer_cache"]["steps"][1]["from_cache"] is False
+
+
+TEMPLATE = '''variable "v" {
+  type = string
+}
+
+source "qemu" "layer" {
+  vm_name = "layer.qcow2"
+}
+
+source "qemu" "seal" {
+  vm_name = "image.qcow2"
+}
+
+build {
+  sources = ["source.qemu.layer"]
+  provisioner "shell" {
+    inline = ["step"]
+  }
+}
+
+# The seal.
+build {
+  sources = ["source.qemu.seal"]
+  provisioner "shell" {
+    inline = ["seal"]
+  }
+}
+'''
+
+
+def test_a_change_to_the_sealing_parts_of_the_template_keeps_every_key(tree):
+    _coll, packer = tree
+    (packer / "demobox.pkr.hcl").write_text(TEMPLATE)
+    before = keys(tree)
+    (packer / "demobox.pkr.hcl").write_text(TEMPLATE.replace('inline = ["seal"]', 'inline = ["seal", "more"]')
+                                            .replace('"image.qcow2"', '"other.qcow2"'))
+    assert keys(tree) == before
+    (packer / "demobox.pkr.hcl").write_text(TEMPLATE.replace('inline = ["step"]', 'inline = ["step", "more"]'))
+    assert all(a != b for a, b in zip(keys(tree), before))
+
+
+def test_the_step_template_keeps_everything_but_the_seal():
+    text = layer_cache.step_template_text(TEMPLATE)
+    assert 'source "qemu" "layer"' in text and 'variable "v"' in text and "step" in text
+    assert 'source "qemu" "seal"' not in text and "source.qemu.seal" not in text
