@@ -40,8 +40,9 @@ def tree(tmp_path):
     return coll, packer
 
 
-def keys(tree, roles=LAYER1, parent="sha256:base", variables=None):
+def keys(tree, roles=None, parent="sha256:base", variables=None):
     coll, packer = tree
+    roles = roles or LAYER1
     return [key for _role, key, _inputs in layer_cache.step_keys(parent, roles, str(coll), str(packer), variables or {"admin": "a"})]
 
 
