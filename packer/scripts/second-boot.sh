@@ -27,7 +27,9 @@ check() {  # check NAME PASSED(0/1) DETAIL
   printf '%-24s %s  %s\n' "$1" "$([ "$2" = 1 ] && echo passed || echo FAILED)" "$(echo "$3" | head -1 | cut -c1-120)"
 }
 
-# The layer-1 roles' verify entry points, over SSH as the admin (become), one check per role.
+# The layer-1 roles' verify entry points, over SSH as the admin (become), one check per role. The
+# image is an inventory name, not 127.0.0.1: Ansible takes a host named 127.0.0.1 for its
+# localhost, so `delegate_to: localhost` (the outcome file) would run on the image.
 verify_roles() {
   local roles_json=$dir/second-boot-roles.json log=$dir/second-boot-ansible.log f rc
   local -a extra=()
@@ -38,7 +40,7 @@ verify_roles() {
   fi
   SECOND_BOOT_RESULTS=$roles_json ANSIBLE_CONFIG=$here/../ansible/ansible.cfg ANSIBLE_NOCOLOR=1 \
     ANSIBLE_COLLECTIONS_PATH=${SECOND_BOOT_COLLECTIONS:-${ANSIBLE_COLLECTIONS_PATH:-}} ANSIBLE_SSH_CONTROL_PATH_DIR=$dir/cp \
-    ansible-playbook -i 127.0.0.1, -u "$admin" --private-key "$key" -e "ansible_port=$port" "${extra[@]}" \
+    ansible-playbook -i vaultcube-image, -u "$admin" --private-key "$key" -e ansible_host=127.0.0.1 -e "ansible_port=$port" "${extra[@]}" \
     "$here/../ansible/second-boot.yml" > "$log" 2>&1
   rc=$?
   cp "$log" "$(dirname "$out")/second-boot-ansible.log" 2>/dev/null
