@@ -49,12 +49,10 @@ case "$variant" in
     make -s collection >/dev/null
     skip=$([ "$variant" = layer1 ] && echo hardening || true)
     ssh-keygen -q -t ed25519 -N '' -f "$work/admin" >/dev/null
-    # As molecule layer1 converges it (molecule/shared/vars/hardening.yml), with the two settings
-    # Docker needs inside a container (.config/molecule/config.yml).
+    # As molecule layer1 converges it (the roles' defaults, sshd's banner included), with the two
+    # settings Docker needs inside a container (.config/molecule/config.yml).
     cat > "$work/vars.yml" <<EOF
 base_admin_authorized_keys: ["$(cat "$work/admin.pub")"]
-security_ssh_extra_options: {Banner: /etc/issue.net}
-hardening_banner_ssh: true
 docker_storage_driver: vfs
 docker_service_environment: {DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE: "1"}
 vaultcube_site_layers: [1]
