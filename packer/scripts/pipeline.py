@@ -227,6 +227,7 @@ STAGE_MARKERS = [
     (re.compile(r"Waiting for SSH to become available"), "qemu: boot and wait for SSH"),
     (re.compile(r"Connected to SSH!"), "connected"),
     (re.compile(r"vaultcube-stage: (.+)$"), None),
+    (re.compile(r"Executing Ansible: .*seal\.yml"), "seal 1: sshd (seal.yml)"),
     (re.compile(r"Executing Ansible: .*?(--tags \S+(?: --skip-tags \S+)?)"), None),
     (re.compile(r"Gracefully halting virtual machine"), "shutdown"),
     (re.compile(r"Converting hard drive"), "qcow2 conversion/compaction"),

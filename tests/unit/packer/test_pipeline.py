@@ -279,3 +279,15 @@ def test_packer_total_is_replaced_by_its_breakdown_not_counted_twice():
     # The layered build names its sealing run "packer build (seal)": its breakdown takes that place.
     layered = [("layer base (built)", 900), ("packer build (seal)", 120), ("store", 1)]
     assert pipeline.replace_packer_total(layered, packer) == [("layer base (built)", 900)] + packer + [("store", 1)]
+
+
+def test_the_sealing_pass_has_a_stage_of_its_own():
+    log = [
+        "2026-12-04T15:37:37Z: ==> qemu.seal: Waiting for SSH to become available...\n",
+        "2026-12-04T15:38:08Z:     qemu.seal: vaultcube-stage: prepare\n",
+        "2026-12-04T15:38:16Z: ==> qemu.seal: Executing Ansible: ansible-playbook -e packer_build_name=\"seal\" -e {...} packer/ansible/seal.yml\n",
+        "2026-12-04T15:39:14Z:     qemu.seal: vaultcube-stage: build mode off\n",
+        "2026-12-04T15:39:15Z: Build 'qemu.seal' finished after 2 minutes 1 second.\n",
+    ]
+    assert pipeline.parse_stages(log) == [("qemu: boot and wait for SSH", 31), ("prepare", 8),
+                                          ("seal 1: sshd (seal.yml)", 58), ("build mode off", 1)]
