@@ -25,13 +25,16 @@ with it, and pruning needs no dependency graph (a stored image is a converted, s
 needs none of them). Standard library only (the host's python3 runs it).
 """
 import argparse
-import datetime
 import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
+
+# The pipeline's own helpers (same folder: build.sh runs both scripts from packer/scripts).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pipeline import PipelineError, load_json, sha256_file, utcnow, write_json  # noqa: E402
 
 # Site order: (role tag, layer). A step runs `--tags layerN --skip-tags <the layer's other roles>`.
 SITE_ROLES = [
@@ -48,20 +51,8 @@ PACKER_PATHS = ["demobox.pkr.hcl", "scripts/prepare.sh", "scripts/build-mode.sh"
 SNAPSHOT_RE = re.compile(r"^(?P<role>[a-z_]+)-(?P<key>[0-9a-f]{16})\.qcow2$")
 
 
-class CacheError(Exception):
+class CacheError(PipelineError):
     """One sentence for the user; build.sh prints it and stops."""
-
-
-def utcnow():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def sha256_file(path, chunk=4 << 20):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def step_template_text(text):
@@ -232,22 +223,6 @@ def plan(cache, steps, no_cache=False, log=print):
     return rows, start
 
 
-def write_json(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.replace(tmp, path)
-
-
-def load_json(path, what):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise CacheError("%s %s cannot be read: %s." % (what, path, exc))
-
-
 def cmd_plan(args):
     roles = parse_roles(args.roles)
     variables = load_json(args.vars_file, "The build variables") if args.vars_file else {}
@@ -410,7 +385,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except CacheError as exc:
+    except PipelineError as exc:
         sys.stderr.write("layer cache: %s\n" % exc)
         return 1
     return 0
