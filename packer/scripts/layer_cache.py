@@ -34,7 +34,7 @@ import sys
 
 # The pipeline's own helpers (same folder: build.sh runs both scripts from packer/scripts).
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pipeline import PipelineError, load_json, sha256_file, utcnow, write_json  # noqa: E402
+from pipeline import PipelineError, load_json, run_cli, sha256_file, utcnow, write_json  # noqa: E402
 
 # Site order: (role tag, layer). A step runs `--tags layerN --skip-tags <the layer's other roles>`.
 SITE_ROLES = [
@@ -382,13 +382,7 @@ def parser():
 
 
 def main(argv=None):
-    args = parser().parse_args(argv)
-    try:
-        args.func(args)
-    except PipelineError as exc:
-        sys.stderr.write("layer cache: %s\n" % exc)
-        return 1
-    return 0
+    return run_cli(parser(), argv, prefix="layer cache")
 
 
 if __name__ == "__main__":

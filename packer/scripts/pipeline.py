@@ -523,14 +523,20 @@ def parser():
     return top
 
 
-def main(argv=None):
-    args = parser().parse_args(argv)
+def run_cli(top, argv=None, prefix=None):
+    """Parses argv with the parser top and runs its subcommand: 0, or 1 with the PipelineError's
+    sentence after the prefix (default: the subcommand's name). layer_cache.py shares it."""
+    args = top.parse_args(argv)
     try:
         args.func(args)
     except PipelineError as exc:
-        sys.stderr.write("%s: %s\n" % (args.command, exc))
+        sys.stderr.write("%s: %s\n" % (prefix or args.command, exc))
         return 1
     return 0
+
+
+def main(argv=None):
+    return run_cli(parser(), argv)
 
 
 if __name__ == "__main__":
