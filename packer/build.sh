@@ -250,24 +250,29 @@ PY
 }
 
 # The first disk: the Debian base (its sha256 is the chain's first key) or the Ubuntu install,
-# itself kept in the cache under the key of the ISO, user-data and template.
+# itself kept in the layer cache (checked, recorded and pruned like a step) under the key of the
+# ISO, user-data, template and prepare.sh.
 first_disk() {
   if [ "$SOURCE" = debian-base ]; then
     PARENT_IMAGE=$BASE_IMAGE; PARENT_KEY=$BASE_SUM
     return 0
   fi
-  PARENT_KEY=$(cat <(echo "${ISO_URL:-default} ${ISO_CHECKSUM:-default}") "$WORK/http/user-data" "$PK/demobox.pkr.hcl" "$PK/scripts/prepare.sh" | sha256sum | cut -c1-64)
-  PARENT_IMAGE=$LAYER_CACHE/install-${PARENT_KEY:0:16}.qcow2
-  if [ "$NO_CACHE" = 0 ] && [ -s "$PARENT_IMAGE" ] && qemu-img check -q "$PARENT_IMAGE"; then
+  local found rc=0 start
+  echo "${ISO_URL:-default} ${ISO_CHECKSUM:-default}" > "$WORK/iso.txt"
+  local inputs=("$WORK/iso.txt" "$WORK/http/user-data" "$PK/demobox.pkr.hcl" "$PK/scripts/prepare.sh")
+  found=$(layer_cache first --cache "$LAYER_CACHE" --inputs "${inputs[@]}" $([ "$NO_CACHE" = 1 ] && echo --no-cache)) || rc=$?
+  [ "$rc" = 0 ] || [ "$rc" = 3 ] || return 1
+  PARENT_KEY=${found%% *}; PARENT_IMAGE=${found#* }
+  if [ "$rc" = 0 ]; then
     echo "ubuntu install: from the cache ($(basename "$PARENT_IMAGE"))"
     return 0
   fi
-  rm -rf "$WORK/install"
+  rm -rf "$WORK/install"; start=$(date +%s)
   packer build -timestamp-ui -color=false -only=qemu.ubuntu "${PACKER_ARGS[@]}" -var "output_directory=$WORK/install" \
     -var "serial_log=$WORK/serial-install.log" "$PK/demobox.pkr.hcl" | tee "$WORK/packer-install.log"
   [ "${PIPESTATUS[0]}" = 0 ] || return 1
-  mkdir -p "$LAYER_CACHE"
-  mv "$WORK/install/vault-cube-demo-box-v$VERSION.qcow2" "$PARENT_IMAGE"
+  layer_cache first --cache "$LAYER_CACHE" --inputs "${inputs[@]}" --disk "$WORK/install/vault-cube-demo-box-v$VERSION.qcow2" \
+    --seconds $(( $(date +%s) - start )) >/dev/null
   rm -rf "$WORK/install"
 }
 

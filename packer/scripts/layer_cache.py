@@ -245,23 +245,48 @@ def cmd_plan(args):
         print("layer cache: no usable snapshot; building all %d steps from the base." % len(rows))
 
 
+def store(cache, role, key, layer, parent_key, disk, seconds):
+    """Moves a finished disk into the cache under its key, with its record (size, sha256)."""
+    image, meta_path = snapshot_paths(cache, role, key)
+    if not os.path.exists(disk):
+        raise CacheError("the step %s left no disk at %s; nothing to cache." % (role, disk))
+    problem = qemu_check(disk)
+    if problem:
+        raise CacheError("the disk after %s (%s) fails qemu-img check (%s); not cached." % (role, disk, problem))
+    os.makedirs(cache, exist_ok=True)
+    os.replace(disk, image + ".tmp")
+    meta = {"key": key, "role": role, "layer": layer, "parent_key": parent_key,
+            "created": utcnow(), "seconds": seconds, "size_bytes": os.path.getsize(image + ".tmp"),
+            "sha256": sha256_file(image + ".tmp")}
+    os.replace(image + ".tmp", image)
+    write_json(meta_path, meta)
+    print("layer cache: stored the disk after %s as %s (%.1f GiB)" % (role, os.path.basename(image), meta["size_bytes"] / 2 ** 30))
+    return image
+
+
 def cmd_put(args):
     data = load_json(args.plan, "The layer plan")
     row = data["steps"][args.step]
-    image, meta_path = snapshot_paths(data["cache"], row["role"], row["key"])
-    if not os.path.exists(args.image):
-        raise CacheError("the step %s left no disk at %s; nothing to cache." % (row["role"], args.image))
-    problem = qemu_check(args.image)
-    if problem:
-        raise CacheError("the disk after %s (%s) fails qemu-img check (%s); not cached." % (row["role"], args.image, problem))
-    os.replace(args.image, image + ".tmp")
-    meta = {"key": row["key"], "role": row["role"], "layer": row["layer"], "parent_key": (
-        data["steps"][args.step - 1]["key"] if args.step else data["parent_key"]),
-        "created": utcnow(), "seconds": args.seconds, "size_bytes": os.path.getsize(image + ".tmp"),
-        "sha256": sha256_file(image + ".tmp")}
-    os.replace(image + ".tmp", image)
-    write_json(meta_path, meta)
-    print("layer cache: stored the disk after %s as %s (%.1f GiB)" % (row["role"], os.path.basename(image), meta["size_bytes"] / 2 ** 30))
+    parent_key = data["steps"][args.step - 1]["key"] if args.step else data["parent_key"]
+    store(data["cache"], row["role"], row["key"], row["layer"], parent_key, args.image, args.seconds)
+
+
+def cmd_first(args):
+    """The first disk of a chain that is not a base disk (the Ubuntu install): its cached copy's
+    path when it is whole, else (exit 3) where to build it; with --disk, store a finished one."""
+    digest = hashlib.sha256()
+    for path in args.inputs:
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    key = digest.hexdigest()
+    image = snapshot_paths(args.cache, "install", key)[0]
+    if args.disk:
+        store(args.cache, "install", key, 0, None, args.disk, args.seconds)
+    elif args.no_cache or check_snapshot(args.cache, "install", key) is not None:
+        print("%s %s" % (key, image))
+        return 3
+    print("%s %s" % (key, image))
+    return 0
 
 
 def snapshots(cache):
@@ -368,6 +393,13 @@ def parser():
     p.add_argument("--image", required=True)
     p.add_argument("--seconds", type=int, default=0)
     p.set_defaults(func=cmd_put)
+    p = sub.add_parser("first")
+    p.add_argument("--cache", required=True)
+    p.add_argument("--inputs", nargs="+", required=True, help="the files the first disk is made from")
+    p.add_argument("--disk", help="a finished first disk to store")
+    p.add_argument("--seconds", type=int, default=0)
+    p.add_argument("--no-cache", action="store_true")
+    p.set_defaults(func=cmd_first)
     p = sub.add_parser("prune")
     p.add_argument("--cache", required=True)
     p.add_argument("--keep", type=positive_int, default=2)

@@ -528,11 +528,10 @@ def run_cli(top, argv=None, prefix=None):
     sentence after the prefix (default: the subcommand's name). layer_cache.py shares it."""
     args = top.parse_args(argv)
     try:
-        args.func(args)
+        return args.func(args) or 0
     except PipelineError as exc:
         sys.stderr.write("%s: %s\n" % (prefix or args.command, exc))
         return 1
-    return 0
 
 
 def main(argv=None):

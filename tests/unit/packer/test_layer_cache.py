@@ -339,3 +339,26 @@ def test_the_step_template_keeps_everything_but_the_seal():
     text = layer_cache.step_template_text(TEMPLATE)
     assert 'source "qemu" "layer"' in text and 'variable "v"' in text and "step" in text
     assert 'source "qemu" "seal"' not in text and "source.qemu.seal" not in text
+
+
+def test_the_ubuntu_install_is_kept_like_a_step_and_found_again(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(layer_cache, "qemu_check", lambda path: None)
+    inputs = []
+    for name, text in (("iso.txt", "default default\n"), ("user-data", "#cloud-config\n")):
+        (tmp_path / name).write_text(text)
+        inputs.append(str(tmp_path / name))
+    cache = str(tmp_path / "cache")
+    args = ["first", "--cache", cache, "--inputs"] + inputs
+    assert layer_cache.main(args) == 3  # not built yet: where to put it
+    key, image = capsys.readouterr().out.split()
+    assert os.path.basename(image) == "install-%s.qcow2" % key[:16]
+    disk = tmp_path / "install.qcow2"
+    disk.write_bytes(b"disk" * 100)
+    assert layer_cache.main(args + ["--disk", str(disk), "--seconds", "600"]) == 0
+    capsys.readouterr()
+    assert layer_cache.main(args) == 0 and capsys.readouterr().out.split() == [key, image]
+    assert layer_cache.main(args + ["--no-cache"]) == 3
+    capsys.readouterr()
+    (tmp_path / "user-data").write_text("#cloud-config\nchanged: true\n")
+    assert layer_cache.main(args) == 3 and capsys.readouterr().out.split()[0] != key
+    assert [s["role"] for s in layer_cache.snapshots(cache)] == ["install"]  # pruned like the steps
