@@ -22,9 +22,9 @@ declare -A EXPECTED=(
   ["browser (report)"]=60 [changelog]=20 [galaxy-importer]=90 [ansible-builder]=10 ["molecule images"]=190
   ["molecule apt_cache"]=198 ["molecule layer1"]=613 ["molecule monitoring"]=121
   ["molecule nvidia_precheck"]=201 ["molecule nvidia_repo_sources"]=273
-  ["molecule base"]=364 ["molecule security"]=802 ["molecule hardening"]=667 ["molecule docker"]=403 ["molecule ai_frameworks"]=328
-  ["molecule ai_frameworks_torch"]=506 ["molecule demo_tools"]=113 ["molecule nvidia_driver_distro_open"]=442
-  ["molecule nvidia_cuda_distro_proprietary"]=667 ["molecule layer1_safety"]=1134
+  ["molecule base"]=364 ["molecule security"]=802 ["molecule hardening"]=667 ["molecule docker"]=355 ["molecule ai_frameworks"]=328
+  ["molecule ai_frameworks_torch"]=506 ["molecule demo_tools"]=113 ["molecule nvidia_driver_distro_open"]=391
+  ["molecule nvidia_cuda_distro_proprietary"]=726 ["molecule layer1_safety"]=1134
 )
 plan() {  # plan STAGE...: print the stages about to run with their expected times
   local name total=0 unknown=0 t
